@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what portlb's lab and tests need on a fresh Debian machine (as root). Idempotent:
+# every step checks first, so a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== setup: %s\n' "$*"; }
+
+apt_packages=(exabgp gobgpd frr nftables keepalived iproute2 iputils-ping curl openssl python3-matplotlib)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "apt-get install ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# Debian starts FRR's own daemons on install; the lab and tests run their own in namespaces.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet frr 2>/dev/null; then systemctl stop frr || true; fi
+
+pip_wanted=("moto[server]==5.2.1" "cfn-lint==1.51.0")
+if ! python3 -c 'import moto, flask' 2>/dev/null || ! command -v cfn-lint >/dev/null 2>&1; then
+  step "pip install ${pip_wanted[*]}"
+  python3 -m pip install -q "${pip_wanted[@]}"
+fi
+
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step 'npm ci (Node 24 comes from the node@24 devDependency)'
+  npm ci --no-audit --no-fund
+fi
+step "build (tsc, $(node_modules/.bin/node --version))"
+npm run --silent build
+
+if [ -x scripts/build-kube.sh ] && [ "${PORTLB_SKIP_KUBE:-0}" != 1 ]; then
+  step 'kube-apiserver + etcd (cached after the first build)'
+  scripts/build-kube.sh
+fi

@@ -1,0 +1,119 @@
+import { loadConfig } from '../config/load.js';
+import { resolveMode } from '../core/mode.js';
+import { ConfigError, errorMessage, isTransient } from '../errors.js';
+import { modeFactory } from '../modes/index.js';
+import type { ModeRuntime } from '../modes/types.js';
+import { createFileProvider } from '../providers/file.js';
+import { createLogger } from '../runtime/logger.js';
+import { createLoop } from '../runtime/loop.js';
+import { createMetrics } from '../runtime/metrics.js';
+import { createReconciler, type ReconcileOutcome } from '../runtime/reconcile.js';
+import { startHealthServer } from '../runtime/server.js';
+import { onShutdown } from '../runtime/shutdown.js';
+import { cardinalityOf, configuredTables, createStaticSource } from '../sources/static.js';
+import { formatPlan } from './format.js';
+
+export interface SidecarOptions {
+  config: string;
+  once?: boolean;
+  state?: string;
+  providerId?: string;
+  json?: boolean;
+}
+
+function printOutcome(outcome: ReconcileOutcome, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    return;
+  }
+  const header = `reconciled: ${outcome.applied.length} applied, ${outcome.failed.length} failed`;
+  process.stdout.write(`${formatPlan(outcome.plan, header)}\n`);
+}
+
+/** The sidecar's composition root: config, mode runtime, loop, health server, signals. */
+export async function runSidecar(options: SidecarOptions): Promise<number> {
+  const config = await loadConfig(options.config);
+  const logger = createLogger(config.log.level);
+  const metrics = createMetrics();
+  const { mode, reason } = resolveMode(config.mode, options.providerId);
+  logger.info({ event: 'mode', mode, reason }, `mode ${mode}`);
+
+  let trigger: (why: string) => void = () => {};
+  const deps = { config, logger, metrics, trigger: (why: string) => trigger(why) };
+  const runtime: ModeRuntime = options.state
+    ? {
+        mode,
+        source: createStaticSource(config, mode),
+        provider: await createFileProvider({
+          path: options.state,
+          tables: configuredTables(config, mode),
+          cardinality: cardinalityOf(mode),
+          owner: config.owner,
+        }),
+      }
+    : await modeFactory(mode)(deps);
+  const reconciler = createReconciler({
+    source: runtime.source,
+    provider: runtime.provider,
+    owner: config.owner,
+    logger,
+    metrics,
+  });
+
+  if (options.once) {
+    try {
+      await runtime.start?.();
+      const outcome = await reconciler.reconcile('once');
+      printOutcome(outcome, options.json);
+      return outcome.failed.length > 0 ? 1 : 0;
+    } finally {
+      await runtime.close?.();
+    }
+  }
+
+  let lastError: string | undefined;
+  let fatal: unknown;
+  const loop = createLoop({
+    run: async (why) => {
+      if (runtime.canWrite && !runtime.canWrite()) return;
+      await reconciler.reconcile(why);
+      lastError = undefined;
+    },
+    resyncMs: config.reconcile.resyncSeconds * 1000,
+    debounceMs: config.reconcile.debounceMs,
+    onError: (error, { attempt, willRetry }) => {
+      lastError = errorMessage(error);
+      if (willRetry) metrics.retries.inc();
+      const level = isTransient(error) ? 'warn' : 'error';
+      logger[level]({ event: 'reconcile_failed', attempt, willRetry, err: lastError }, 'reconcile failed');
+      if (error instanceof ConfigError) fatal = error;
+    },
+  });
+  trigger = (why) => loop.trigger(why);
+  const server = await startHealthServer({
+    listen: config.server.listen,
+    registry: metrics.registry,
+    live: () => fatal === undefined,
+    readiness: () => {
+      const reasons = [...(lastError ? [lastError] : []), ...(runtime.notReady?.() ?? [])];
+      return { ready: reasons.length === 0, reasons, detail: { mode, ...runtime.status?.() } };
+    },
+  });
+  logger.info(
+    { event: 'listening', address: `${server.address.address}:${server.address.port}` },
+    'health server up',
+  );
+
+  const stopped = new Promise<number>((resolve) => {
+    onShutdown(logger, async () => {
+      await loop.stop();
+      await runtime.shutdown?.();
+      await runtime.close?.();
+      await server.close();
+      resolve(0);
+    });
+  });
+  await runtime.start?.();
+  loop.start();
+  return stopped;
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { isAddress, parsePrefix } from '../core/cidr.js';
+
+/** A CIDR that must already be canonical: `10.1.1.5/24` is refused with the range it probably meant. */
+const cidr = z.string().superRefine((value, ctx) => {
+  const result = parsePrefix(value);
+  if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
+});
+
+const address = z.string().refine(isAddress, { message: 'not an IPv4 or IPv6 address' });
+const port = z.number().int().min(1).max(65535);
+const seconds = z.number().positive();
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lowercase letters, digits and "-"')
+  .max(63);
+
+export const MAX_HOLD_TIME_WITHOUT_OVERRIDE = 30;
+
+const portSchema = z.strictObject({
+  port,
+  protocol: z.enum(['TCP', 'UDP']).default('TCP'),
+  name: z.string().optional(),
+});
+
+const backendsSchema = z.union([
+  z.strictObject({
+    static: z.array(z.strictObject({ address, port, name: z.string().optional() })).min(1),
+  }),
+  z.strictObject({
+    kubernetes: z.strictObject({
+      namespace: name.optional(),
+      service: name,
+      port: z.union([port, z.string()]).optional(),
+    }),
+  }),
+]);
+
+const serviceSchema = z.strictObject({
+  name,
+  vip: cidr,
+  ports: z.array(portSchema).min(1),
+  backends: backendsSchema,
+});
+
+const staticTargetSchema = z.strictObject({
+  node: z.string().min(1),
+  address,
+  /** The cloud target when it differs from the address: an ENI id (aws) or instance URL (gcp). */
+  cloudTarget: z.string().min(1).optional(),
+  healthy: z.boolean().default(true),
+});
+
+const peerSchema = z.strictObject({
+  address,
+  as: z.number().int().min(1).max(4294967295),
+  holdTime: seconds.optional(),
+  passwordFile: z.string().min(1).optional(),
+  port: port.optional(),
+});
+
+const community = z.string().regex(/^\d{1,5}:\d{1,5}$/, 'must be ASN:VALUE, e.g. 65000:100');
+
+const bgpSchema = z.strictObject({
+  localAs: z.number().int().min(1).max(4294967295),
+  routerId: z.union([z.enum(['node-ip', 'pod-ip']), address]).default('node-ip'),
+  nextHop: z.enum(['node', 'pod']).default('node'),
+  holdTime: seconds.min(3).default(9),
+  allowLongHoldTime: z.boolean().default(false),
+  communities: z.array(community).default([]),
+  peers: z.array(peerSchema).min(1),
+  exabgp: z
+    .strictObject({
+      command: z.string().min(1).default('exabgp'),
+      env: z.record(z.string(), z.string()).default({}),
+    })
+    .default({ command: 'exabgp', env: {} }),
+});
+
+const awsSchema = z.strictObject({
+  region: z.string().min(1).optional(),
+  routeTables: z.union([
+    z.strictObject({
+      ids: z.array(z.string().regex(/^rtb-[0-9a-f]+$/, 'must be a route table id (rtb-...)')).min(1),
+    }),
+    z.strictObject({
+      tags: z.record(z.string(), z.string()).refine((t) => Object.keys(t).length > 0, 'needs a tag'),
+    }),
+  ]),
+  endpoint: z.url().optional(),
+  vpcCidrs: z.array(cidr).default([]),
+});
+
+const gcpSchema = z.strictObject({
+  project: z.string().min(1),
+  network: z.string().min(1),
+  priority: z.number().int().min(0).max(65535).default(1000),
+  endpoint: z.url().optional(),
+});
+
+const healthSchema = z.strictObject({
+  probe: z
+    .strictObject({
+      type: z.enum(['tcp', 'http']).default('tcp'),
+      /** `backends` probes the service's backends (until the data plane lands); `vip` probes through it. */
+      through: z.enum(['backends', 'vip']).default('backends'),
+      path: z.string().startsWith('/').default('/'),
+    })
+    .default({ type: 'tcp', through: 'backends', path: '/' }),
+  intervalSeconds: seconds.default(1),
+  timeoutSeconds: seconds.default(1),
+  rise: z.number().int().min(1).default(2),
+  fall: z.number().int().min(1).default(2),
+});
+
+const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT');
+
+export const configSchema = z.strictObject({
+  mode: z.enum(['auto', 'bgp', 'aws', 'gcp']),
+  owner: name.default('portlb'),
+  allowedVipPools: z.array(cidr).min(1),
+  clusterNetworks: z
+    .strictObject({ nodes: z.array(cidr).default([]), pods: z.array(cidr).default([]) })
+    .default({ nodes: [], pods: [] }),
+  services: z.array(serviceSchema).min(1),
+  targets: z.array(staticTargetSchema).default([]),
+  bgp: bgpSchema.optional(),
+  aws: awsSchema.optional(),
+  gcp: gcpSchema.optional(),
+  health: healthSchema.default(healthSchema.parse({})),
+  drain: z.strictObject({ seconds: z.number().min(0).default(10) }).default({ seconds: 10 }),
+  server: z.strictObject({ listen: listen.default('0.0.0.0:9402') }).default({ listen: '0.0.0.0:9402' }),
+  reconcile: z
+    .strictObject({ resyncSeconds: seconds.default(30), debounceMs: z.number().int().min(0).default(200) })
+    .default({ resyncSeconds: 30, debounceMs: 200 }),
+  log: z
+    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
+    .default({ level: 'info' }),
+});
+
+/** The Kubernetes Downward API, as the LB pod's manifest passes it in. */
+export const identitySchema = z.object({
+  POD_NAME: z.string().min(1).optional(),
+  POD_NAMESPACE: z.string().min(1).optional(),
+  POD_IP: address.optional(),
+  NODE_NAME: z.string().min(1).optional(),
+  HOST_IP: address.optional(),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ServiceConfig = ParsedConfig['services'][number];
+export type BgpConfig = NonNullable<ParsedConfig['bgp']>;
+export type AwsConfig = NonNullable<ParsedConfig['aws']>;
+export type GcpConfig = NonNullable<ParsedConfig['gcp']>;
+export type HealthConfig = ParsedConfig['health'];
+export type StaticTarget = ParsedConfig['targets'][number];

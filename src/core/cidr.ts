@@ -1,0 +1,87 @@
+import ipaddr from 'ipaddr.js';
+
+/** A parsed CIDR prefix. `text` is the canonical form (`10.1.1.0/24`, `2001:db8::/64`). */
+export interface Prefix {
+  readonly text: string;
+  readonly family: 4 | 6;
+  readonly length: number;
+  /** The network address as a big integer, for overlap tests. */
+  readonly network: bigint;
+}
+
+export type PrefixResult = { ok: true; prefix: Prefix } | { ok: false; reason: string };
+
+function toBigInt(bytes: number[]): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value;
+}
+
+function familyBits(family: 4 | 6): number {
+  return family === 4 ? 32 : 128;
+}
+
+/**
+ * Parses `a.b.c.d/n` or `x::/n`. A prefix with host bits set (`10.1.1.5/24`) is refused rather than
+ * silently masked: announcing a different range than the operator wrote would be a surprise.
+ */
+export function parsePrefix(input: string): PrefixResult {
+  if (!input.includes('/'))
+    return { ok: false, reason: `"${input}" is not a CIDR (expected address/length)` };
+  let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
+  try {
+    parsed = ipaddr.parseCIDR(input);
+  } catch {
+    return { ok: false, reason: `"${input}" is not a valid CIDR` };
+  }
+  const [address, length] = parsed;
+  const family = address.kind() === 'ipv4' ? 4 : 6;
+  const bits = familyBits(family);
+  const value = toBigInt(address.toByteArray());
+  const hostMask = (1n << BigInt(bits - length)) - 1n;
+  const network = value & ~hostMask;
+  const canonicalAddress =
+    family === 4
+      ? ipaddr.IPv4.networkAddressFromCIDR(input).toString()
+      : ipaddr.IPv6.networkAddressFromCIDR(input).toString();
+  const text = `${canonicalAddress}/${length}`;
+  if (network !== value) {
+    return { ok: false, reason: `"${input}" has host bits set; did you mean ${text}?` };
+  }
+  return { ok: true, prefix: { text, family, length, network } };
+}
+
+/** Parses a prefix that is known to be valid (from validated config); throws on a programming error. */
+export function prefix(input: string): Prefix {
+  const result = parsePrefix(input);
+  if (!result.ok) throw new TypeError(result.reason);
+  return result.prefix;
+}
+
+export function isAddress(input: string): boolean {
+  return ipaddr.isValid(input) && (ipaddr.IPv4.isValidFourPartDecimal(input) || ipaddr.IPv6.isValid(input));
+}
+
+export function addressFamily(input: string): 4 | 6 | undefined {
+  if (!isAddress(input)) return undefined;
+  return ipaddr.parse(input).kind() === 'ipv4' ? 4 : 6;
+}
+
+/** True when `outer` contains every address of `inner`. */
+export function contains(outer: Prefix, inner: Prefix): boolean {
+  if (outer.family !== inner.family || outer.length > inner.length) return false;
+  const shift = BigInt(familyBits(outer.family) - outer.length);
+  return inner.network >> shift === outer.network >> shift;
+}
+
+export function overlaps(a: Prefix, b: Prefix): boolean {
+  return contains(a, b) || contains(b, a);
+}
+
+/** True when the address lies inside the prefix. */
+export function containsAddress(outer: Prefix, address: string): boolean {
+  const family = addressFamily(address);
+  if (family === undefined) return false;
+  const host = prefix(`${address}/${familyBits(family)}`);
+  return contains(outer, host);
+}

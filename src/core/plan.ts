@@ -1,0 +1,269 @@
+import { parsePrefix } from './cidr.js';
+import type { Candidate, Change, DesiredRoute, ObservedRoute, Plan, PlanOptions, Skipped } from './model.js';
+import { chooseMulti, chooseSingle, describeNoneHealthy, normalizeCandidates } from './targets.js';
+
+interface DesiredVip {
+  readonly vip: string;
+  readonly candidates: readonly Candidate[];
+}
+
+interface Slot {
+  readonly owned: ObservedRoute[];
+  readonly foreign: ObservedRoute[];
+}
+
+interface Out {
+  readonly changes: Change[];
+  readonly skipped: Skipped[];
+}
+
+const changeOrder = { delete: 0, replace: 1, create: 2 } as const;
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byRoute(a: { table?: string; vip: string; target?: string }, b: typeof a): number {
+  return (
+    compare(a.table ?? '', b.table ?? '') || compare(a.vip, b.vip) || compare(a.target ?? '', b.target ?? '')
+  );
+}
+
+/** Merges desired routes per canonical VIP; odd input becomes a skipped entry, never an exception. */
+function collectDesired(desired: readonly DesiredRoute[], skipped: Skipped[]): Map<string, DesiredVip> {
+  const merged = new Map<string, { services: string[]; candidates: Candidate[] }>();
+  for (const route of desired) {
+    const parsed = parsePrefix(route.vip);
+    if (!parsed.ok) {
+      skipped.push({ vip: route.vip, reason: `invalid desired VIP: ${parsed.reason}` });
+      continue;
+    }
+    const vip = parsed.prefix.text;
+    const entry = merged.get(vip) ?? { services: [], candidates: [] };
+    entry.services.push(route.service);
+    entry.candidates.push(...route.candidates);
+    merged.set(vip, entry);
+  }
+  const result = new Map<string, DesiredVip>();
+  for (const [vip, entry] of merged) {
+    if (entry.services.length > 1) {
+      skipped.push({
+        vip,
+        reason: `VIP wanted by several services (${entry.services.join(', ')}); candidates merged`,
+      });
+    }
+    result.set(vip, { vip, candidates: normalizeCandidates(entry.candidates) });
+  }
+  return result;
+}
+
+/** Groups observed routes by table and canonical VIP; routes outside the managed tables are left alone. */
+function collectObserved(
+  observed: readonly ObservedRoute[],
+  options: PlanOptions,
+  skipped: Skipped[],
+): Map<string, Map<string, Slot>> {
+  const tables = new Map<string, Map<string, Slot>>(options.tables.map((t) => [t, new Map()]));
+  for (const route of observed) {
+    const slots = tables.get(route.table);
+    if (slots === undefined) {
+      if (route.owner === options.owner) {
+        skipped.push({
+          table: route.table,
+          vip: route.vip,
+          target: route.target,
+          reason: 'table is not managed',
+        });
+      }
+      continue;
+    }
+    const parsed = parsePrefix(route.vip);
+    if (!parsed.ok) continue; // not a destination portlb could have written
+    const vip = parsed.prefix.text;
+    const slot = slots.get(vip) ?? { owned: [], foreign: [] };
+    (route.owner === options.owner ? slot.owned : slot.foreign).push({ ...route, vip });
+    slots.set(vip, slot);
+  }
+  return tables;
+}
+
+function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOptions, out: Out): void {
+  const { vip } = want;
+  const policy = options.policy ?? 'sync';
+  const owned = [...slot.owned].sort(
+    (a, b) =>
+      compare(a.state === 'active' ? '0' : '1', b.state === 'active' ? '0' : '1') ||
+      compare(a.target, b.target),
+  );
+  const current = owned[0];
+  for (const extra of owned.slice(1)) {
+    out.skipped.push({
+      table,
+      vip,
+      target: extra.target,
+      reason: 'duplicate observed route for one destination',
+    });
+  }
+  if (current === undefined && slot.foreign.length > 0) {
+    const holder = slot.foreign[0];
+    out.skipped.push({
+      table,
+      vip,
+      target: holder?.target,
+      reason: `destination held by a route portlb does not own (owner ${holder?.owner ?? 'none'})`,
+    });
+    return;
+  }
+  const choice = chooseSingle(
+    current && { target: current.target, usable: current.state === 'active' },
+    want.candidates,
+  );
+  if (choice.kind === 'keep') return;
+  if (choice.kind === 'none') {
+    if (current !== undefined && (options.whenNoneHealthy ?? 'keep') === 'withdraw' && policy === 'sync') {
+      out.changes.push({
+        kind: 'delete',
+        table,
+        vip,
+        target: current.target,
+        reason: choice.reason,
+        id: current.id,
+      });
+      return;
+    }
+    const kept = current ? `; keeping the route to ${current.target}` : '';
+    out.skipped.push({ table, vip, target: current?.target, reason: `${choice.reason}${kept}` });
+    return;
+  }
+  if (current === undefined) {
+    out.changes.push({ kind: 'create', table, vip, target: choice.target, reason: choice.reason });
+  } else if (policy === 'create-only') {
+    out.skipped.push({
+      table,
+      vip,
+      target: current.target,
+      reason: `${choice.reason}; policy create-only keeps it`,
+    });
+  } else {
+    out.changes.push({
+      kind: 'replace',
+      table,
+      vip,
+      from: current.target,
+      target: choice.target,
+      reason: choice.reason,
+      id: current.id,
+    });
+  }
+}
+
+function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOptions, out: Out): void {
+  const { vip } = want;
+  const policy = options.policy ?? 'sync';
+  let wanted = new Set(chooseMulti(want.candidates));
+  if (wanted.size === 0) {
+    const reason = describeNoneHealthy(want.candidates);
+    if ((options.whenNoneHealthy ?? 'withdraw') === 'keep') {
+      wanted = new Set(slot.owned.map((r) => r.target));
+      out.skipped.push({ table, vip, reason: `${reason}; keeping current routes` });
+    } else {
+      out.skipped.push({ table, vip, reason });
+    }
+  }
+  for (const foreign of slot.foreign) {
+    out.skipped.push({
+      table,
+      vip,
+      target: foreign.target,
+      reason: `route owned by ${foreign.owner ?? 'nobody'} left alone`,
+    });
+  }
+  const have = new Set<string>();
+  const byTarget = [...slot.owned].sort(
+    (a, b) => compare(a.target, b.target) || compare(a.id ?? '', b.id ?? ''),
+  );
+  for (const route of byTarget) {
+    const unwanted = !wanted.has(route.target);
+    const duplicate = have.has(route.target);
+    if (!unwanted && !duplicate) {
+      have.add(route.target);
+      if (route.state !== 'active') {
+        out.skipped.push({
+          table,
+          vip,
+          target: route.target,
+          reason: 'route inactive although its target is healthy',
+        });
+      }
+      continue;
+    }
+    const reason = duplicate
+      ? 'duplicate route to the same target'
+      : unwantedReason(route.target, want.candidates);
+    if (policy === 'sync') {
+      out.changes.push({ kind: 'delete', table, vip, target: route.target, reason, id: route.id });
+    } else {
+      out.skipped.push({ table, vip, target: route.target, reason: `${reason}; policy ${policy} keeps it` });
+    }
+  }
+  for (const target of wanted) {
+    if (!have.has(target))
+      out.changes.push({ kind: 'create', table, vip, target, reason: 'healthy target has no route' });
+  }
+}
+
+function unwantedReason(target: string, candidates: readonly Candidate[]): string {
+  const candidate = candidates.find((c) => c.target === target);
+  if (candidate === undefined) return 'target is no longer a candidate';
+  return `target is unhealthy${candidate.reason ? `: ${candidate.reason}` : ''}`;
+}
+
+/**
+ * The pure diff between what should route where and what does. It only ever replaces or deletes
+ * routes that carry `options.owner`, and only in `options.tables`; everything it leaves alone on
+ * purpose comes back in `skipped` with the reason. Output order is deterministic.
+ */
+export function plan(
+  desired: readonly DesiredRoute[],
+  observed: readonly ObservedRoute[],
+  options: PlanOptions,
+): Plan {
+  const out: Out = { changes: [], skipped: [] };
+  const wanted = collectDesired(desired, out.skipped);
+  const tables = collectObserved(observed, options, out.skipped);
+  const vips = [...wanted.keys()].sort(compare);
+  for (const table of [...tables.keys()].sort(compare)) {
+    const slots = tables.get(table) ?? new Map<string, Slot>();
+    for (const vip of vips) {
+      const want = wanted.get(vip)!;
+      const slot = slots.get(vip) ?? { owned: [], foreign: [] };
+      if (options.cardinality === 'single') planSingle(table, want, slot, options, out);
+      else planMulti(table, want, slot, options, out);
+    }
+    for (const [vip, slot] of slots) {
+      if (wanted.has(vip)) continue;
+      for (const route of slot.owned) {
+        if ((options.policy ?? 'sync') === 'sync') {
+          out.changes.push({
+            kind: 'delete',
+            table,
+            vip,
+            target: route.target,
+            reason: 'VIP is no longer desired',
+            id: route.id,
+          });
+        } else {
+          out.skipped.push({
+            table,
+            vip,
+            target: route.target,
+            reason: `VIP is no longer desired; policy ${options.policy} keeps it`,
+          });
+        }
+      }
+    }
+  }
+  out.changes.sort((a, b) => byRoute(a, b) || changeOrder[a.kind] - changeOrder[b.kind]);
+  out.skipped.sort((a, b) => byRoute(a, b) || compare(a.reason, b.reason));
+  return out;
+}

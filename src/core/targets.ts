@@ -1,0 +1,69 @@
+import type { Candidate } from './model.js';
+
+function rankOf(candidate: Candidate): string {
+  return candidate.rank ?? candidate.target;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Collapses duplicate candidates (a target counts as healthy only when every report of it says so)
+ * and orders them by rank, then target id, so that every writer makes the same choice.
+ */
+export function normalizeCandidates(candidates: readonly Candidate[]): Candidate[] {
+  const byTarget = new Map<string, Candidate>();
+  for (const candidate of candidates) {
+    if (candidate.target === '') continue;
+    const seen = byTarget.get(candidate.target);
+    if (seen === undefined || (seen.healthy && !candidate.healthy)) byTarget.set(candidate.target, candidate);
+  }
+  return [...byTarget.values()].sort((a, b) => compare(rankOf(a), rankOf(b)) || compare(a.target, b.target));
+}
+
+export type SingleChoice =
+  | { readonly kind: 'keep'; readonly target: string }
+  | { readonly kind: 'move'; readonly target: string; readonly reason: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+/**
+ * Single-target choice: keep the current target while it is healthy and its route works; otherwise
+ * the lowest-ordered healthy candidate. Keeping a healthy target is what makes a Lease handover
+ * move no traffic, and what keeps a target a cloud function chose.
+ */
+export function chooseSingle(
+  current: { target: string; usable: boolean } | undefined,
+  candidates: readonly Candidate[],
+): SingleChoice {
+  const ordered = normalizeCandidates(candidates);
+  const healthy = ordered.filter((c) => c.healthy);
+  if (current !== undefined) {
+    const mine = ordered.find((c) => c.target === current.target);
+    if (current.usable && mine?.healthy) return { kind: 'keep', target: current.target };
+    const why = !current.usable
+      ? `route to ${current.target || '(none)'} is a blackhole`
+      : mine === undefined
+        ? `current target ${current.target} is not a candidate`
+        : `current target ${current.target} is unhealthy${mine.reason ? `: ${mine.reason}` : ''}`;
+    const next = healthy.find((c) => c.target !== current.target) ?? healthy[0];
+    if (next === undefined) return { kind: 'none', reason: `${why}; no healthy candidate` };
+    return { kind: 'move', target: next.target, reason: why };
+  }
+  const first = healthy[0];
+  if (first === undefined) return { kind: 'none', reason: describeNoneHealthy(ordered) };
+  return { kind: 'move', target: first.target, reason: 'no route yet' };
+}
+
+/** Multi-target choice: the whole healthy set, ordered. */
+export function chooseMulti(candidates: readonly Candidate[]): string[] {
+  return normalizeCandidates(candidates)
+    .filter((c) => c.healthy)
+    .map((c) => c.target);
+}
+
+export function describeNoneHealthy(ordered: readonly Candidate[]): string {
+  if (ordered.length === 0) return 'no candidate target';
+  const detail = ordered.map((c) => `${c.target}${c.reason ? ` (${c.reason})` : ''}`).join(', ');
+  return `no healthy candidate among ${detail}`;
+}

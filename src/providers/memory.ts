@@ -1,0 +1,65 @@
+import type { Cardinality, Change, ObservedRoute } from '../core/model.js';
+import type { ApplyResult, Provider } from './types.js';
+
+/**
+ * Routes held in memory, like external-dns's inmemory provider: for `portlb plan --observed`,
+ * `sidecar --state`, and tests of everything above the cloud adapters.
+ */
+export function createMemoryProvider(options: {
+  tables: readonly string[];
+  cardinality: Cardinality;
+  owner: string;
+  routes?: readonly ObservedRoute[];
+}): Provider & { routes(): ObservedRoute[] } {
+  let routes: ObservedRoute[] = [...(options.routes ?? [])];
+  const same = (r: ObservedRoute, c: Change) => r.table === c.table && r.vip === c.vip;
+  const applyOne = (change: Change) => {
+    switch (change.kind) {
+      case 'create':
+        routes.push({
+          table: change.table,
+          vip: change.vip,
+          target: change.target,
+          owner: options.owner,
+          state: 'active',
+        });
+        return;
+      case 'replace':
+        routes = routes.map((r) =>
+          same(r, change) && r.target === change.from && r.owner === options.owner
+            ? { ...r, target: change.target, state: 'active' }
+            : r,
+        );
+        return;
+      case 'delete': {
+        const index = routes.findIndex(
+          (r) =>
+            same(r, change) &&
+            r.target === change.target &&
+            r.owner === options.owner &&
+            (change.id === undefined || r.id === change.id),
+        );
+        if (index >= 0) routes.splice(index, 1);
+        return;
+      }
+    }
+  };
+  return {
+    name: 'memory',
+    cardinality: options.cardinality,
+    async tables() {
+      return [...options.tables];
+    },
+    async observe(tables) {
+      const wanted = new Set(tables);
+      return routes.filter((r) => wanted.has(r.table));
+    },
+    async apply(changes): Promise<ApplyResult[]> {
+      return changes.map((change) => {
+        applyOne(change);
+        return { change };
+      });
+    },
+    routes: () => [...routes],
+  };
+}
