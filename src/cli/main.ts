@@ -50,6 +50,8 @@ program
   .requiredOption('-c, --config <file>', 'portlb config (YAML)')
   .option('--flavor <flavor>', 'rr: gobgp | frr')
   .option('--node <name>', 'exabgp: which targets entry to render for')
+  .option('--router-id <address>', 'rr: which route reflector (an address in bgp.peers)')
+  .option('--socket <path>', 'exabgp: the unix socket `portlb bgp-api` relays to')
   .action((peer: string, o) => exitFor(runRender(peer, o)));
 
 await program.parseAsync(process.argv);

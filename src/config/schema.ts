@@ -75,6 +75,22 @@ const bgpSchema = z.strictObject({
       env: z.record(z.string(), z.string()).default({}),
     })
     .default({ command: 'exabgp', env: {} }),
+  /**
+   * The peers around the LB pods, for `portlb render rr|router` only: the upstream router, and
+   * the route reflectors' cluster id (default: each RR's own address). The RRs are `peers`.
+   */
+  topology: z
+    .strictObject({
+      router: z.strictObject({
+        address,
+        /** Default: localAs (iBGP, as in the paper). */
+        as: z.number().int().min(1).max(4294967295).optional(),
+        maximumPaths: z.number().int().min(1).max(256).default(16),
+        passwordFile: z.string().min(1).optional(),
+      }),
+      clusterId: address.optional(),
+    })
+    .optional(),
 });
 
 const awsSchema = z.strictObject({

@@ -1,12 +1,15 @@
 import type { Config } from '../config/load.js';
+import { renderExabgp } from './exabgp.js';
+import { renderRouter } from './router.js';
+import { renderRr } from './rr.js';
 
 export type Renderer = (config: Config, options: Record<string, string | undefined>) => string;
 
 /** Peer configs `portlb render` can write; each peer's renderer registers here when it lands. */
 export const renderers: Record<string, Renderer | undefined> = {
-  exabgp: undefined,
-  rr: undefined,
-  router: undefined,
+  exabgp: renderExabgp,
+  rr: renderRr,
+  router: renderRouter,
   keepalived: undefined,
   nftables: undefined,
 };

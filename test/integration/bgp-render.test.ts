@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/load.js';
+import { renderExabgpConfig } from '../../src/render/exabgp.js';
+import { renderRouterConfig } from '../../src/render/router.js';
+import { renderRrConfig } from '../../src/render/rr.js';
+import { topologyConfig } from '../render/golden.js';
+
+/* The rendered configs, checked by the real peers' own check modes (Debian exabgp 4.2, gobgpd, FRR 8.4). */
+
+const exec = promisify(execFile);
+let dir: string;
+
+async function check(file: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const [command, ...rest] = args;
+  try {
+    const { stdout, stderr } = await exec(command!, rest, { env, timeout: 20_000 });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, output: `${file}: ${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+/** FRR: vtysh -C exits 2 on a bad line; bgpd --dryrun also loads it but exits 0 and only logs errors. */
+async function checkFrr(text: string, name: string) {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  const vtysh = await check(file, ['vtysh', '-C', '-f', file]);
+  expect(vtysh.output).toBe('');
+  expect(vtysh.code).toBe(0);
+  const bgpd = await check(file, ['/usr/lib/frr/bgpd', '--dryrun', '-S', '-f', file, '--vty_socket', dir]);
+  expect(bgpd.output).not.toMatch(/\[EC \d+\]|Unknown command|No such command/);
+  expect(bgpd.code).toBe(0);
+}
+
+async function withSecrets(): Promise<Config> {
+  const config = await topologyConfig();
+  const secret = join(dir, 'md5');
+  await writeFile(secret, 's3cret-Pass\n');
+  const bgp = config.bgp!;
+  return {
+    ...config,
+    bgp: {
+      ...bgp,
+      peers: bgp.peers.map((p) => ({ ...p, passwordFile: secret })),
+      topology: { ...bgp.topology!, router: { ...bgp.topology!.router, passwordFile: secret } },
+    },
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'portlb-render-'));
+  // exabgp --test insists that the process program exists; a stand-in named portlb is enough.
+  await writeFile(join(dir, 'portlb'), '#!/bin/sh\nexec cat\n');
+  await chmod(join(dir, 'portlb'), 0o755);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('rendered configs pass the peers’ own checks', () => {
+  it.each([false, true])('exabgp --test (md5: %s)', async (md5) => {
+    const config = md5 ? await withSecrets() : await topologyConfig();
+    const file = join(dir, `exabgp-${md5}.conf`);
+    await writeFile(
+      file,
+      renderExabgpConfig(config, { node: 'node1', run: 'portlb bgp-api --socket /tmp/x' }).text,
+    );
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, 'exabgp.api.cli': 'false' };
+    const result = await check(file, ['exabgp', '--test', file], env);
+    expect(result.output).not.toMatch(/invalid|can not|error/i);
+    expect(result.code).toBe(0);
+  });
+
+  it('exabgp --test fails on a broken config (the check has teeth)', async () => {
+    const file = join(dir, 'broken.conf');
+    const text = renderExabgpConfig(await topologyConfig(), { node: 'node1', run: 'portlb x' }).text;
+    await writeFile(file, text.replace('hold-time', 'hold-tim'));
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, 'exabgp.api.cli': 'false' };
+    expect((await check(file, ['exabgp', '--test', file], env)).code).not.toBe(0);
+  });
+
+  it.each([false, true])('gobgpd --dry-run (md5: %s)', async (md5) => {
+    const config = md5 ? await withSecrets() : await topologyConfig();
+    const file = join(dir, `rr-${md5}.toml`);
+    await writeFile(file, renderRrConfig(config, { flavor: 'gobgp', routerId: '10.99.0.2' }));
+    const result = await check(file, ['gobgpd', '-f', file, '-t', 'toml', '--dry-run']);
+    expect(result.output).not.toMatch(/"level":"(fatal|error)"/);
+    expect(result.code).toBe(0);
+  });
+
+  it.each([false, true])('FRR route reflector (md5: %s)', async (md5) => {
+    const config = md5 ? await withSecrets() : await topologyConfig();
+    await checkFrr(renderRrConfig(config, { flavor: 'frr', routerId: '10.99.0.3' }), `rr-${md5}.conf`);
+  });
+
+  it.each([false, true])('FRR router (md5: %s)', async (md5) => {
+    const config = md5 ? await withSecrets() : await topologyConfig();
+    await checkFrr(renderRouterConfig(config), `router-${md5}.conf`);
+  });
+
+  it('the FRR check has teeth', async () => {
+    const text = `${renderRouterConfig(await topologyConfig())} neighbor foo bar baz\n`;
+    const file = join(dir, 'bad.conf');
+    await writeFile(file, text);
+    expect((await check(file, ['vtysh', '-C', '-f', file])).code).not.toBe(0);
+  });
+});
