@@ -6,7 +6,7 @@ export interface Problem {
 
 /** Bad configuration or input: retrying cannot help; the caller reports it and changes nothing. */
 export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+  override readonly name: string = 'ConfigError';
   constructor(
     message: string,
     readonly problems: readonly Problem[] = [],
@@ -18,12 +18,12 @@ export class ConfigError extends Error {
 
 /** A failure worth retrying: throttling, a timeout, a peer restarting. */
 export class TransientError extends Error {
-  override readonly name = 'TransientError';
+  override readonly name: string = 'TransientError';
 }
 
 /** A failure that will repeat until something changes outside (a missing permission, an unknown table). */
 export class PermanentError extends Error {
-  override readonly name = 'PermanentError';
+  override readonly name: string = 'PermanentError';
 }
 
 export function isTransient(error: unknown): boolean {

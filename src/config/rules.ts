@@ -108,7 +108,8 @@ export function crossFieldProblems(document: unknown): Problem[] {
       }
     };
     check('bgp.holdTime', bgp.holdTime);
-    for (const [i, peer] of list(bgp.peers).entries()) check(`bgp.peers[${i}].holdTime`, record(peer).holdTime);
+    for (const [i, peer] of list(bgp.peers).entries())
+      check(`bgp.peers[${i}].holdTime`, record(peer).holdTime);
   }
   return problems;
 }

@@ -17,42 +17,64 @@ interface Out {
   readonly skipped: Skipped[];
 }
 
-const changeOrder = { delete: 0, replace: 1, create: 2 } as const;
+/** Make before break: within one destination, new routes go in before old ones come out. */
+const changeOrder = { create: 0, replace: 1, delete: 2 } as const;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function byRoute(a: { table?: string; vip: string; target?: string }, b: typeof a): number {
-  return (
-    compare(a.table ?? '', b.table ?? '') || compare(a.vip, b.vip) || compare(a.target ?? '', b.target ?? '')
-  );
+function byDestination(a: { table?: string; vip: string }, b: typeof a): number {
+  return compare(a.table ?? '', b.table ?? '') || compare(a.vip, b.vip);
+}
+
+/** Canonical VIP text, parsed once per distinct string within one plan (observed repeats each VIP per target). */
+type Canonicalizer = (vip: string) => ReturnType<typeof parsePrefix>;
+
+function canonicalizer(): Canonicalizer {
+  const seen = new Map<string, ReturnType<typeof parsePrefix>>();
+  return (vip) => {
+    let result = seen.get(vip);
+    if (result === undefined) {
+      result = parsePrefix(vip);
+      seen.set(vip, result);
+    }
+    return result;
+  };
 }
 
 /** Merges desired routes per canonical VIP; odd input becomes a skipped entry, never an exception. */
-function collectDesired(desired: readonly DesiredRoute[], skipped: Skipped[]): Map<string, DesiredVip> {
-  const merged = new Map<string, { services: string[]; candidates: Candidate[] }>();
+function collectDesired(
+  desired: readonly DesiredRoute[],
+  canonical: Canonicalizer,
+  skipped: Skipped[],
+): Map<string, DesiredVip> {
+  const result = new Map<string, DesiredVip & { services: string[] }>();
   for (const route of desired) {
-    const parsed = parsePrefix(route.vip);
+    const parsed = canonical(route.vip);
     if (!parsed.ok) {
       skipped.push({ vip: route.vip, reason: `invalid desired VIP: ${parsed.reason}` });
       continue;
     }
     const vip = parsed.prefix.text;
-    const entry = merged.get(vip) ?? { services: [], candidates: [] };
+    const entry = result.get(vip);
+    if (entry === undefined) {
+      result.set(vip, { vip, services: [route.service], candidates: normalizeCandidates(route.candidates) });
+      continue;
+    }
     entry.services.push(route.service);
-    entry.candidates.push(...route.candidates);
-    merged.set(vip, entry);
+    result.set(vip, {
+      ...entry,
+      candidates: normalizeCandidates([...entry.candidates, ...route.candidates]),
+    });
   }
-  const result = new Map<string, DesiredVip>();
-  for (const [vip, entry] of merged) {
+  for (const entry of result.values()) {
     if (entry.services.length > 1) {
       skipped.push({
-        vip,
+        vip: entry.vip,
         reason: `VIP wanted by several services (${entry.services.join(', ')}); candidates merged`,
       });
     }
-    result.set(vip, { vip, candidates: normalizeCandidates(entry.candidates) });
   }
   return result;
 }
@@ -61,6 +83,7 @@ function collectDesired(desired: readonly DesiredRoute[], skipped: Skipped[]): M
 function collectObserved(
   observed: readonly ObservedRoute[],
   options: PlanOptions,
+  canonical: Canonicalizer,
   skipped: Skipped[],
 ): Map<string, Map<string, Slot>> {
   const tables = new Map<string, Map<string, Slot>>(options.tables.map((t) => [t, new Map()]));
@@ -77,11 +100,13 @@ function collectObserved(
       }
       continue;
     }
-    const parsed = parsePrefix(route.vip);
+    const parsed = canonical(route.vip);
     if (!parsed.ok) continue; // not a destination portlb could have written
     const vip = parsed.prefix.text;
     const slot = slots.get(vip) ?? { owned: [], foreign: [] };
-    (route.owner === options.owner ? slot.owned : slot.foreign).push({ ...route, vip });
+    (route.owner === options.owner ? slot.owned : slot.foreign).push(
+      route.vip === vip ? route : { ...route, vip },
+    );
     slots.set(vip, slot);
   }
   return tables;
@@ -160,11 +185,12 @@ function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOp
 function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOptions, out: Out): void {
   const { vip } = want;
   const policy = options.policy ?? 'sync';
-  let wanted = new Set(chooseMulti(want.candidates));
-  if (wanted.size === 0) {
+  // Target sets are small (a handful of LB nodes): arrays beat Sets here, and this runs per VIP.
+  let wanted = chooseMulti(want.candidates);
+  if (wanted.length === 0) {
     const reason = describeNoneHealthy(want.candidates);
     if ((options.whenNoneHealthy ?? 'withdraw') === 'keep') {
-      wanted = new Set(slot.owned.map((r) => r.target));
+      wanted = slot.owned.map((r) => r.target);
       out.skipped.push({ table, vip, reason: `${reason}; keeping current routes` });
     } else {
       out.skipped.push({ table, vip, reason });
@@ -178,15 +204,15 @@ function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOpt
       reason: `route owned by ${foreign.owner ?? 'nobody'} left alone`,
     });
   }
-  const have = new Set<string>();
+  const have: string[] = [];
   const byTarget = [...slot.owned].sort(
     (a, b) => compare(a.target, b.target) || compare(a.id ?? '', b.id ?? ''),
   );
   for (const route of byTarget) {
-    const unwanted = !wanted.has(route.target);
-    const duplicate = have.has(route.target);
+    const unwanted = !wanted.includes(route.target);
+    const duplicate = have.includes(route.target);
     if (!unwanted && !duplicate) {
-      have.add(route.target);
+      have.push(route.target);
       if (route.state !== 'active') {
         out.skipped.push({
           table,
@@ -207,7 +233,7 @@ function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOpt
     }
   }
   for (const target of wanted) {
-    if (!have.has(target))
+    if (!have.includes(target))
       out.changes.push({ kind: 'create', table, vip, target, reason: 'healthy target has no route' });
   }
 }
@@ -229,8 +255,9 @@ export function plan(
   options: PlanOptions,
 ): Plan {
   const out: Out = { changes: [], skipped: [] };
-  const wanted = collectDesired(desired, out.skipped);
-  const tables = collectObserved(observed, options, out.skipped);
+  const canonical = canonicalizer();
+  const wanted = collectDesired(desired, canonical, out.skipped);
+  const tables = collectObserved(observed, options, canonical, out.skipped);
   const vips = [...wanted.keys()].sort(compare);
   for (const table of [...tables.keys()].sort(compare)) {
     const slots = tables.get(table) ?? new Map<string, Slot>();
@@ -263,7 +290,11 @@ export function plan(
       }
     }
   }
-  out.changes.sort((a, b) => byRoute(a, b) || changeOrder[a.kind] - changeOrder[b.kind]);
-  out.skipped.sort((a, b) => byRoute(a, b) || compare(a.reason, b.reason));
+  out.changes.sort(
+    (a, b) => byDestination(a, b) || changeOrder[a.kind] - changeOrder[b.kind] || compare(a.target, b.target),
+  );
+  out.skipped.sort(
+    (a, b) => byDestination(a, b) || compare(a.target ?? '', b.target ?? '') || compare(a.reason, b.reason),
+  );
   return out;
 }

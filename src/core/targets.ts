@@ -8,18 +8,34 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+function before(a: Candidate, b: Candidate): number {
+  return compare(rankOf(a), rankOf(b)) || compare(a.target, b.target);
+}
+
+/** True when the list is already what normalizeCandidates returns: the common case, checked cheaply. */
+function isNormal(candidates: readonly Candidate[]): boolean {
+  for (let i = 0; i < candidates.length; i++) {
+    const current = candidates[i]!;
+    if (current.target === '') return false;
+    if (i > 0 && before(candidates[i - 1]!, current) >= 0) return false;
+    for (let j = 0; j < i; j++) if (candidates[j]!.target === current.target) return false;
+  }
+  return true;
+}
+
 /**
  * Collapses duplicate candidates (a target counts as healthy only when every report of it says so)
  * and orders them by rank, then target id, so that every writer makes the same choice.
  */
-export function normalizeCandidates(candidates: readonly Candidate[]): Candidate[] {
+export function normalizeCandidates(candidates: readonly Candidate[]): readonly Candidate[] {
+  if (candidates.length <= 16 && isNormal(candidates)) return candidates;
   const byTarget = new Map<string, Candidate>();
   for (const candidate of candidates) {
     if (candidate.target === '') continue;
     const seen = byTarget.get(candidate.target);
     if (seen === undefined || (seen.healthy && !candidate.healthy)) byTarget.set(candidate.target, candidate);
   }
-  return [...byTarget.values()].sort((a, b) => compare(rankOf(a), rankOf(b)) || compare(a.target, b.target));
+  return [...byTarget.values()].sort(before);
 }
 
 export type SingleChoice =
@@ -57,9 +73,10 @@ export function chooseSingle(
 
 /** Multi-target choice: the whole healthy set, ordered. */
 export function chooseMulti(candidates: readonly Candidate[]): string[] {
-  return normalizeCandidates(candidates)
-    .filter((c) => c.healthy)
-    .map((c) => c.target);
+  const targets: string[] = [];
+  for (const candidate of normalizeCandidates(candidates))
+    if (candidate.healthy) targets.push(candidate.target);
+  return targets;
 }
 
 export function describeNoneHealthy(ordered: readonly Candidate[]): string {
