@@ -1,0 +1,173 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const NODE = 'node_modules/.bin/node';
+const CLI = 'dist/src/cli/main.js';
+
+async function portlb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(NODE, [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'portlb-cli-'));
+});
+
+describe('portlb validate', () => {
+  it('accepts the shipped example', async () => {
+    const result = await portlb('validate', '--config', 'examples/bgp-lab.yaml');
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining('valid (mode bgp') });
+  });
+
+  it('exits 2 and lists every problem with its field', async () => {
+    const path = join(dir, 'bad.yaml');
+    await writeFile(
+      path,
+      [
+        'mode: bgp',
+        'allowedVipPools: [10.1.0.0/16]',
+        'services:',
+        '  - { name: web, vip: 10.1.1.5/24, ports: [{port: 80}], backends: { static: [{address: 10.98.0.21, port: 80}] } }',
+        '  - { name: api, vip: 10.7.0.0/24, ports: [{port: 80}], backends: { static: [{address: 10.98.0.21, port: 80}] } }',
+        'bgp: { localAs: 65000, holdTime: 180, peers: [{ address: 10.99.0.2, as: 65000 }] }',
+      ].join('\n'),
+    );
+    const result = await portlb('validate', '--config', path);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('3 problems');
+    expect(result.stderr).toContain(
+      'services[0].vip: "10.1.1.5/24" has host bits set; did you mean 10.1.1.0/24?',
+    );
+    expect(result.stderr).toContain('services[1].vip: 10.7.0.0/24 is outside allowedVipPools');
+    expect(result.stderr).toContain('bgp.holdTime: 180 s is above 30 s');
+  });
+
+  it('exits 2 on a missing file and on a missing flag', async () => {
+    expect((await portlb('validate', '--config', join(dir, 'nope.yaml'))).code).toBe(2);
+    expect((await portlb('validate')).code).toBe(2);
+  });
+});
+
+describe('portlb plan', () => {
+  it('shows what would change and why', async () => {
+    const result = await portlb('plan', '--config', 'examples/bgp-lab.yaml');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      '+ create  bgp  10.1.1.0/24 -> 10.99.0.11   (healthy target has no route)',
+    );
+    expect(result.stdout).toContain('2 change(s)');
+  });
+
+  it('diffs against observed routes and prints JSON', async () => {
+    const observed = join(dir, 'observed.yaml');
+    await writeFile(
+      observed,
+      [
+        '- { table: bgp, vip: 10.1.1.0/24, target: 10.99.0.11, owner: lab }',
+        '- { table: bgp, vip: 10.1.1.0/24, target: 10.99.0.13, owner: lab }',
+        '- { table: bgp, vip: 10.1.9.0/24, target: 10.99.0.50, owner: someone-else }',
+      ].join('\n'),
+    );
+    const result = await portlb(
+      'plan',
+      '--config',
+      'examples/bgp-lab.yaml',
+      '--observed',
+      observed,
+      '--json',
+    );
+    const plan = JSON.parse(result.stdout) as { changes: { kind: string; target: string }[] };
+    expect(plan.changes.map((c) => `${c.kind} ${c.target}`)).toEqual([
+      'create 10.99.0.12',
+      'delete 10.99.0.13',
+    ]);
+  });
+
+  it('refuses a malformed observed file, naming the field', async () => {
+    const observed = join(dir, 'observed-bad.yaml');
+    await writeFile(observed, '- { table: bgp, vip: 10.1.1.0/24 }\n');
+    const result = await portlb('plan', '--config', 'examples/bgp-lab.yaml', '--observed', observed);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('[0].target');
+  });
+});
+
+describe('portlb sidecar', () => {
+  it('--once reconciles into a state file, and a second run changes nothing', async () => {
+    const state = join(dir, 'routes.json');
+    const first = await portlb('sidecar', '--config', 'examples/bgp-lab.yaml', '--state', state, '--once');
+    const second = await portlb(
+      'sidecar',
+      '--config',
+      'examples/bgp-lab.yaml',
+      '--state',
+      state,
+      '--once',
+      '--json',
+    );
+    expect(first.stdout).toContain('reconciled: 2 applied, 0 failed');
+    expect(JSON.parse(second.stdout)).toMatchObject({ applied: [], failed: [] });
+    const routes = JSON.parse(await readFile(state, 'utf8')) as { target: string }[];
+    expect(routes.map((r) => r.target)).toEqual(['10.99.0.11', '10.99.0.12']);
+  });
+
+  it('serves /readyz and shuts down in order on SIGTERM', async () => {
+    const config = join(dir, 'sidecar.yaml');
+    const text = (await readFile('examples/bgp-lab.yaml', 'utf8')).replace(
+      'listen: 127.0.0.1:9402',
+      'listen: 127.0.0.1:0',
+    );
+    await writeFile(config, text);
+    const child: ChildProcess = spawn(NODE, [
+      CLI,
+      'sidecar',
+      '--config',
+      config,
+      '--state',
+      join(dir, 'loop.json'),
+    ]);
+    let logs = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr?.on('data', (chunk: Buffer) => {
+        logs += chunk.toString();
+        const match = /"address":"127\.0\.0\.1:(\d+)"/.exec(logs);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once('exit', () => reject(new Error(`sidecar exited early: ${logs}`)));
+    });
+    await expect
+      .poll(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status, { timeout: 5_000 })
+      .toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(logs).toContain('orderly shutdown started');
+  });
+});
+
+describe('portlb render', () => {
+  it('names an unknown peer and exits 2', async () => {
+    const result = await portlb('render', 'bird', '--config', 'examples/bgp-lab.yaml');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown peer "bird"');
+  });
+});
+
+describe('--help', () => {
+  it.each(['validate', 'plan', 'sidecar', 'render'])('%s --help', async (command) => {
+    const result = await portlb(command, '--help');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: portlb ${command}`);
+  });
+});
