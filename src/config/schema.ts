@@ -129,6 +129,34 @@ const healthSchema = z.strictObject({
   fall: z.number().int().min(1).default(2),
 });
 
+/** The LB pods as Kubernetes sees them: where the sidecar takes its desired state from (issue 4). */
+const kubernetesSchema = z
+  .strictObject({
+    /** A kubeconfig file; in a pod the service account is used when absent. */
+    kubeconfig: z.string().min(1).optional(),
+    /** The LB pods' namespace; the pod's own (POD_NAMESPACE) when absent. */
+    namespace: name.optional(),
+    /** Label selector of the LB pods, e.g. `app.kubernetes.io/name=portlb-lb`. */
+    lbPodSelector: z.string().min(1),
+    /** `self`: only this pod's node (each BGP speaker announces itself); `all`: every LB pod (one writer). */
+    candidates: z.enum(['self', 'all']).optional(),
+    /** Full relist of every informer this often, whatever the watches say. */
+    resyncSeconds: seconds.default(300),
+    lease: z
+      .strictObject({
+        name: name.optional(),
+        durationSeconds: seconds.default(15),
+        renewSeconds: seconds.default(10),
+        retrySeconds: seconds.default(2),
+      })
+      .refine((l) => l.retrySeconds < l.renewSeconds && l.renewSeconds < l.durationSeconds, {
+        message: 'needs retrySeconds < renewSeconds < durationSeconds',
+      })
+      .default({ durationSeconds: 15, renewSeconds: 10, retrySeconds: 2 }),
+    events: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  })
+  .optional();
+
 const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT');
 
 export const configSchema = z.strictObject({
@@ -143,6 +171,7 @@ export const configSchema = z.strictObject({
   bgp: bgpSchema.optional(),
   aws: awsSchema.optional(),
   gcp: gcpSchema.optional(),
+  kubernetes: kubernetesSchema,
   health: healthSchema.default(healthSchema.parse({})),
   drain: z.strictObject({ seconds: z.number().min(0).default(10) }).default({ seconds: 10 }),
   server: z.strictObject({ listen: listen.default('0.0.0.0:9402') }).default({ listen: '0.0.0.0:9402' }),
@@ -171,3 +200,4 @@ export type AwsConfig = NonNullable<ParsedConfig['aws']>;
 export type GcpConfig = NonNullable<ParsedConfig['gcp']>;
 export type HealthConfig = ParsedConfig['health'];
 export type StaticTarget = ParsedConfig['targets'][number];
+export type KubernetesConfig = NonNullable<ParsedConfig['kubernetes']>;
