@@ -10,6 +10,7 @@ import { createMetrics } from '../runtime/metrics.js';
 import { createReconciler, type ReconcileOutcome } from '../runtime/reconcile.js';
 import { startHealthServer } from '../runtime/server.js';
 import { onShutdown } from '../runtime/shutdown.js';
+import { createKubernetesRuntime, readProviderId } from '../sources/kubernetes/runtime.js';
 import { cardinalityOf, configuredTables, createStaticSource } from '../sources/static.js';
 import { formatPlan } from './format.js';
 
@@ -35,15 +36,26 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   const config = await loadConfig(options.config);
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();
-  const { mode, reason } = resolveMode(config.mode, options.providerId);
+  const { nodeName } = config.identity;
+  // `auto` with Kubernetes: the own Node's providerID says which cloud this is.
+  const providerId =
+    options.providerId ??
+    (config.mode === 'auto' && config.kubernetes && nodeName
+      ? await readProviderId(createKubeConfigFor(config), nodeName)
+      : undefined);
+  const { mode, reason } = resolveMode(config.mode, providerId);
   logger.info({ event: 'mode', mode, reason }, `mode ${mode}`);
 
   let trigger: (why: string) => void = () => {};
-  const deps = { config, logger, metrics, trigger: (why: string) => trigger(why) };
+  const kubernetes = config.kubernetes
+    ? createKubernetesRuntime({ config, mode, logger, metrics, trigger: (why) => trigger(why) })
+    : undefined;
+  const deps = { config, logger, metrics, trigger: (why: string) => trigger(why), kubernetes };
   const runtime: ModeRuntime = options.state
     ? {
         mode,
-        source: createStaticSource(config, mode),
+        source: kubernetes?.source ?? createStaticSource(config, mode),
+        ...(kubernetes?.elector && { canWrite: () => kubernetes.elector?.isLeader() ?? true }),
         provider: await createFileProvider({
           path: options.state,
           tables: configuredTables(config, mode),
@@ -51,7 +63,7 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
           owner: config.owner,
         }),
       }
-    : await modeFactory(mode)(deps);
+    : await (await modeFactory(mode))(deps);
   const reconciler = createReconciler({
     source: runtime.source,
     provider: runtime.provider,
@@ -62,12 +74,14 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
 
   if (options.once) {
     try {
+      await kubernetes?.start();
       await runtime.start?.();
       const outcome = await reconciler.reconcile('once');
       printOutcome(outcome, options.json);
       return outcome.failed.length > 0 ? 1 : 0;
     } finally {
       await runtime.close?.();
+      await kubernetes?.stop();
     }
   }
 
@@ -76,7 +90,8 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   const loop = createLoop({
     run: async (why) => {
       if (runtime.canWrite && !runtime.canWrite()) return;
-      await reconciler.reconcile(why);
+      const outcome = await reconciler.reconcile(why);
+      kubernetes?.recordChanges(outcome.applied, outcome.failed);
       lastError = undefined;
     },
     resyncMs: config.reconcile.resyncSeconds * 1000,
@@ -95,8 +110,8 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
     registry: metrics.registry,
     live: () => fatal === undefined,
     readiness: () => {
-      const reasons = [...(lastError ? [lastError] : []), ...(runtime.notReady?.() ?? [])];
-      return { ready: reasons.length === 0, reasons, detail: { mode, ...runtime.status?.() } };
+      const reasons = [...(lastError ? [lastError] : []), ...(runtime.notReady?.() ?? []), ...(kubernetes?.notReady() ?? [])];
+      return { ready: reasons.length === 0, reasons, detail: { mode, ...runtime.status?.(), ...kubernetes?.status() } };
     },
   });
   logger.info(
@@ -109,10 +124,12 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
       await loop.stop();
       await runtime.shutdown?.();
       await runtime.close?.();
+      await kubernetes?.stop();
       await server.close();
       resolve(0);
     });
   });
+  await kubernetes?.start();
   await runtime.start?.();
   loop.start();
   return stopped;
