@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { resolveMode } from '../core/mode.js';
 import { ConfigError, errorMessage, isTransient } from '../errors.js';
+import { loadKubeConfig } from '../kube/client.js';
 import { modeFactory } from '../modes/index.js';
 import type { ModeRuntime } from '../modes/types.js';
 import { createFileProvider } from '../providers/file.js';
@@ -41,7 +42,7 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   const providerId =
     options.providerId ??
     (config.mode === 'auto' && config.kubernetes && nodeName
-      ? await readProviderId(createKubeConfigFor(config), nodeName)
+      ? await readProviderId(loadKubeConfig(config.kubernetes.kubeconfig), nodeName)
       : undefined);
   const { mode, reason } = resolveMode(config.mode, providerId);
   logger.info({ event: 'mode', mode, reason }, `mode ${mode}`);
@@ -110,8 +111,16 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
     registry: metrics.registry,
     live: () => fatal === undefined,
     readiness: () => {
-      const reasons = [...(lastError ? [lastError] : []), ...(runtime.notReady?.() ?? []), ...(kubernetes?.notReady() ?? [])];
-      return { ready: reasons.length === 0, reasons, detail: { mode, ...runtime.status?.(), ...kubernetes?.status() } };
+      const reasons = [
+        ...(lastError ? [lastError] : []),
+        ...(runtime.notReady?.() ?? []),
+        ...(kubernetes?.notReady() ?? []),
+      ];
+      return {
+        ready: reasons.length === 0,
+        reasons,
+        detail: { mode, ...runtime.status?.(), ...kubernetes?.status() },
+      };
     },
   });
   logger.info(

@@ -3,6 +3,7 @@ import type { Mode } from '../core/mode.js';
 import type { Provider, Source } from '../providers/types.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
+import type { KubernetesRuntime } from '../sources/kubernetes/runtime.js';
 
 export interface ModeDeps {
   readonly config: Config;
@@ -10,6 +11,11 @@ export interface ModeDeps {
   readonly metrics: Metrics;
   /** Asks the loop for a reconcile (debounced); sources and probes call it when something changed. */
   readonly trigger: (reason: string) => void;
+  /**
+   * Present when the config has a `kubernetes` section: desired state from the LB pods, backends
+   * from EndpointSlices, a Lease elector (aws), Events. The sidecar starts and stops it.
+   */
+  readonly kubernetes?: KubernetesRuntime | undefined;
 }
 
 /**

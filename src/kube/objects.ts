@@ -1,0 +1,94 @@
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+
+/*
+ * Slim, plain views of the API objects portlb reads. Lists come back as client-node model objects
+ * (timestamps as Date) and watch events as raw JSON (timestamps as strings), so everything
+ * downstream reads these views, never the raw objects.
+ */
+
+export interface PodView {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly nodeName?: string | undefined;
+  readonly podIp?: string | undefined;
+  readonly hostIp?: string | undefined;
+  readonly phase?: string | undefined;
+  /** The pod's Ready condition is True. */
+  readonly ready: boolean;
+  /** `metadata.deletionTimestamp` is set: the pod is going away. */
+  readonly terminating: boolean;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+export interface NodeAddress {
+  readonly type: string;
+  readonly address: string;
+}
+
+export interface NodeView {
+  readonly name: string;
+  /** True/False from the Ready condition; undefined when the node reports none. */
+  readonly ready: boolean | undefined;
+  readonly readyReason?: string | undefined;
+  readonly addresses: readonly NodeAddress[];
+  readonly providerId?: string | undefined;
+}
+
+export function podView(pod: V1Pod): PodView {
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    nodeName: pod.spec?.nodeName,
+    podIp: pod.status?.podIP,
+    hostIp: pod.status?.hostIP,
+    phase: pod.status?.phase,
+    ready: ready?.status === 'True',
+    terminating: pod.metadata?.deletionTimestamp != null,
+    annotations: pod.metadata?.annotations ?? {},
+  };
+}
+
+export function nodeView(node: V1Node): NodeView {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  return {
+    name: node.metadata?.name ?? '',
+    ready: ready === undefined ? undefined : ready.status === 'True',
+    readyReason: ready?.reason,
+    addresses: (node.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
+    providerId: node.spec?.providerID,
+  };
+}
+
+export type CloudInstance =
+  | { readonly cloud: 'aws'; readonly zone: string; readonly instanceId: string }
+  | { readonly cloud: 'gce'; readonly project: string; readonly zone: string; readonly name: string };
+
+/**
+ * A Node's `spec.providerID` as the cloud's instance: `aws:///us-east-1a/i-0abc` (the zone may be
+ * empty: `aws:////i-0abc`) or `gce://project/zone/name`. Anything else is on-prem: undefined.
+ */
+export function parseProviderId(providerId: string | undefined): CloudInstance | undefined {
+  if (providerId === undefined) return undefined;
+  const aws = /^aws:\/\/\/([^/]*)\/(i-[0-9a-f]+)$/.exec(providerId);
+  if (aws) return { cloud: 'aws', zone: aws[1] ?? '', instanceId: aws[2] ?? '' };
+  const gce = /^gce:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(providerId);
+  if (gce) return { cloud: 'gce', project: gce[1] ?? '', zone: gce[2] ?? '', name: gce[3] ?? '' };
+  return undefined;
+}
+
+/** The Compute API's URL for a GCE instance, as routes report `nextHopInstance`. */
+export function gceInstanceUrl(instance: { project: string; zone: string; name: string }): string {
+  return `https://www.googleapis.com/compute/v1/projects/${instance.project}/zones/${instance.zone}/instances/${instance.name}`;
+}
+
+/** The node's address for a BGP next hop: InternalIP first, then ExternalIP. */
+export function nodeAddress(node: NodeView, family?: 4 | 6): string | undefined {
+  const fits = (a: NodeAddress) => family === undefined || a.address.includes(':') === (family === 6);
+  return (
+    node.addresses.find((a) => a.type === 'InternalIP' && fits(a))?.address ??
+    node.addresses.find((a) => a.type === 'ExternalIP' && fits(a))?.address
+  );
+}
