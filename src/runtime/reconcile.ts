@@ -1,7 +1,8 @@
 import type { Change, Plan, Policy } from '../core/model.js';
 import { plan } from '../core/plan.js';
-import { ConfigError, errorMessage, isTransient, PermanentError, TransientError } from '../errors.js';
+import { ConfigError, isTransient } from '../errors.js';
 import type { Provider, Source } from '../providers/types.js';
+import { applyChanges } from './apply.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -49,30 +50,13 @@ export function createReconciler(deps: ReconcilerDeps) {
       metrics?.desired.set(desired.length);
       metrics?.skipped.set(result.skipped.length);
       for (const skip of result.skipped) log.debug({ event: 'skipped', ...skip }, 'left alone');
-      const applied: Change[] = [];
-      const failed: { change: Change; error: string }[] = [];
-      let firstError: unknown;
-      if (deps.apply !== false && result.changes.length > 0) {
-        for (const { change, error } of await provider.apply(result.changes)) {
-          const fields = {
-            event: change.kind,
-            vip: change.vip,
-            table: change.table,
-            target: change.target,
-            reason: change.reason,
-          };
-          if (error === undefined) {
-            applied.push(change);
-            metrics?.changes.inc({ kind: change.kind, result: 'ok' });
-            log.info(fields, `route ${change.kind}d`);
-          } else {
-            failed.push({ change, error: errorMessage(error) });
-            metrics?.changes.inc({ kind: change.kind, result: 'error' });
-            log.warn({ ...fields, err: errorMessage(error) }, `route ${change.kind} failed`);
-            firstError ??= error;
-          }
-        }
-      }
+      const { applied, failed, error } =
+        deps.apply === false
+          ? { applied: [], failed: [], error: undefined }
+          : await applyChanges((changes) => provider.apply(changes), result.changes, {
+              logger: log,
+              metrics,
+            });
       log.debug(
         {
           event: 'reconciled',
@@ -83,18 +67,13 @@ export function createReconciler(deps: ReconcilerDeps) {
         },
         'reconciled',
       );
-      if (firstError !== undefined) {
-        const message = `${failed.length} of ${result.changes.length} route changes failed: ${failed[0]?.error}`;
-        throw isTransient(firstError)
-          ? new TransientError(message, { cause: firstError })
-          : new PermanentError(message, { cause: firstError });
-      }
+      if (error !== undefined) throw error;
       metrics?.reconciles.inc({ result: 'ok' });
       metrics?.lastSuccess.set(Date.now() / 1000);
       return { plan: result, applied, failed, desired: desired.length };
-    } catch (error) {
-      metrics?.reconciles.inc({ result: resultLabel(error) });
-      throw error;
+    } catch (failure) {
+      metrics?.reconciles.inc({ result: resultLabel(failure) });
+      throw failure;
     } finally {
       stopTimer?.();
     }
