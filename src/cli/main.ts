@@ -44,6 +44,12 @@ program
   .action((o) => exitFor(runSidecar(o)));
 
 program
+  .command('bgp-api')
+  .description("exabgp's API process: relays exabgp's stdin/stdout to the sidecar's socket")
+  .requiredOption('--socket <path>', "the sidecar's exabgp API socket")
+  .action(async (o: { socket: string }) => (await import('../providers/bgp/relay.js')).runRelay(o.socket));
+
+program
   .command('render')
   .description("print a peer's config: exabgp | rr | router | keepalived | nftables")
   .argument('<peer>', 'exabgp | rr | router | keepalived | nftables')

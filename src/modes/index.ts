@@ -7,7 +7,9 @@ import type { ModeFactory } from './types.js';
  * `bgp: async () => (await import('./bgp.js')).createBgpMode`. Loaders are lazy so that
  * `portlb validate` and `plan` do not load the AWS SDK, the Kubernetes client or exabgp plumbing.
  */
-const loaders: Partial<Record<Mode, () => Promise<ModeFactory>>> = {};
+const loaders: Partial<Record<Mode, () => Promise<ModeFactory>>> = {
+  bgp: async () => (await import('./bgp.js')).createBgpMode,
+};
 
 export async function modeFactory(mode: Mode): Promise<ModeFactory> {
   const load = loaders[mode];

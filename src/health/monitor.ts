@@ -1,0 +1,89 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../runtime/logger.js';
+import { createGate, type GateState } from './gate.js';
+import type { Endpoint, Probe } from './probe.js';
+
+export interface MonitorOptions {
+  readonly name: string;
+  readonly endpoints: readonly Endpoint[];
+  readonly probe: Probe;
+  readonly rise: number;
+  readonly fall: number;
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  readonly metrics: HealthMetrics;
+  /** Called when the gate flips; the BGP mode schedules a reconcile from it. */
+  readonly onChange: (state: GateState) => void;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export function createHealthMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    healthy: new Gauge({
+      name: 'portlb_health_healthy',
+      help: 'Whether the health gate of a service passes (1) or not (0); its VIP is announced only while it does.',
+      labelNames: ['service'] as const,
+      registers,
+    }),
+    probes: new Counter({
+      name: 'portlb_health_probes_total',
+      help: 'Health probes run, by service and result (ok, fail).',
+      labelNames: ['service', 'result'] as const,
+      registers,
+    }),
+    transitions: new Counter({
+      name: 'portlb_health_transitions_total',
+      help: 'Health gate flips, by service and new state (healthy, unhealthy).',
+      labelNames: ['service', 'to'] as const,
+      registers,
+    }),
+  };
+}
+
+export type HealthMetrics = ReturnType<typeof createHealthMetrics>;
+
+/** Probes one service's endpoints every interval and keeps its rise/fall gate. */
+export function createHealthMonitor(options: MonitorOptions) {
+  const service = options.name;
+  const log = options.logger.child({ component: 'health', service });
+  const gate = createGate(options);
+  const abort = new AbortController();
+  let running: Promise<void> | undefined;
+  options.metrics.healthy.set({ service }, 0);
+
+  async function step(): Promise<void> {
+    const result = await options.probe.any(options.endpoints);
+    options.metrics.probes.inc({ service, result: result.ok ? 'ok' : 'fail' });
+    const state = gate.record(result.ok, result.detail);
+    log.debug({ event: 'probe', ok: result.ok, detail: result.detail }, 'probe');
+    if (!state.changed) return;
+    const to = state.healthy ? 'healthy' : 'unhealthy';
+    options.metrics.healthy.set({ service }, state.healthy ? 1 : 0);
+    options.metrics.transitions.inc({ service, to });
+    log.info({ event: 'health', to, reason: state.reason }, `service ${service} is ${to}`);
+    options.onChange(state);
+  }
+
+  async function loop(): Promise<void> {
+    while (!abort.signal.aborted) {
+      await step();
+      if (abort.signal.aborted) return;
+      await options.sleep(options.intervalMs, abort.signal);
+    }
+  }
+
+  return {
+    step,
+    start(): void {
+      running ??= loop();
+    },
+    async stop(): Promise<void> {
+      abort.abort();
+      await running;
+    },
+    state: (): GateState => gate.state(),
+  };
+}
+
+export type HealthMonitor = ReturnType<typeof createHealthMonitor>;

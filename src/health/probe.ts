@@ -1,0 +1,105 @@
+import { connect } from 'node:net';
+
+/** Something to probe: a backend, or the VIP through the local data plane. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** What happened, for the log and for the reason of a withdraw. */
+  readonly detail: string;
+}
+
+export interface ProbeDeps {
+  /** Resolves once a TCP connection is open (and closes it); rejects otherwise. */
+  readonly tcpConnect: (endpoint: Endpoint, signal: AbortSignal) => Promise<void>;
+  /** Resolves with the HTTP status of GET url. */
+  readonly httpGet: (url: string, signal: AbortSignal) => Promise<number>;
+  /** The clock for the timeout, injectable so that tests need not wait. */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface ProbeSpec {
+  readonly type: 'tcp' | 'http';
+  readonly path: string;
+  readonly timeoutMs: number;
+}
+
+export const realProbeDeps: ProbeDeps = {
+  tcpConnect: (endpoint, signal) =>
+    new Promise((resolve, reject) => {
+      const socket = connect({ host: endpoint.host, port: endpoint.port, signal });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', reject);
+    }),
+  httpGet: async (url, signal) => {
+    const response = await fetch(url, { signal, redirect: 'manual', headers: { connection: 'close' } });
+    await response.body?.cancel();
+    return response.status;
+  },
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }),
+};
+
+function hostPort(e: Endpoint): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/**
+ * One probe of one endpoint, bounded by the timeout. HTTP counts 2xx and 3xx as healthy: a
+ * redirect still proves the data plane reaches a live server.
+ */
+export function createProbe(spec: ProbeSpec, deps: ProbeDeps = realProbeDeps) {
+  async function once(endpoint: Endpoint): Promise<ProbeResult> {
+    const abort = new AbortController();
+    const target = hostPort(endpoint);
+    const attempt = async (): Promise<ProbeResult> => {
+      if (spec.type === 'tcp') {
+        await deps.tcpConnect(endpoint, abort.signal);
+        return { ok: true, detail: `tcp ${target} connected` };
+      }
+      const url = `http://${target}${spec.path}`;
+      const status = await deps.httpGet(url, abort.signal);
+      return { ok: status >= 200 && status < 400, detail: `GET ${url} -> ${status}` };
+    };
+    const timeout = deps.sleep(spec.timeoutMs, abort.signal).then(
+      (): ProbeResult => ({
+        ok: false,
+        detail: `${spec.type} ${target} timed out after ${spec.timeoutMs} ms`,
+      }),
+    );
+    try {
+      return await Promise.race([
+        attempt().catch((error: unknown) => ({
+          ok: false,
+          detail: `${spec.type} ${target} failed: ${(error as Error).message ?? String(error)}`,
+        })),
+        timeout,
+      ]);
+    } finally {
+      abort.abort();
+    }
+  }
+
+  /** Healthy when at least one endpoint answers: the data plane can serve someone. */
+  async function any(endpoints: readonly Endpoint[]): Promise<ProbeResult> {
+    if (endpoints.length === 0) return { ok: false, detail: 'nothing to probe' };
+    const results = await Promise.all(endpoints.map(once));
+    return results.find((r) => r.ok) ?? { ok: false, detail: results.map((r) => r.detail).join('; ') };
+  }
+
+  return { once, any };
+}
+
+export type Probe = ReturnType<typeof createProbe>;

@@ -1,0 +1,216 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DesiredRoute } from '../core/model.js';
+import { ConfigError } from '../errors.js';
+import { probeTargets } from '../health/endpoints.js';
+import type { GateState } from '../health/gate.js';
+import { createHealthMetrics, createHealthMonitor, type HealthMonitor } from '../health/monitor.js';
+import { createProbe, realProbeDeps } from '../health/probe.js';
+import { type ApiChannel, startApiChannel } from '../providers/bgp/channel.js';
+import { createBgpMetrics } from '../providers/bgp/metrics.js';
+import { createBgpProvider } from '../providers/bgp/provider.js';
+import { resolveBgpSelf } from '../providers/bgp/self.js';
+import { createSpeaker } from '../providers/bgp/speaker.js';
+import { createExabgpSupervisor, type ExabgpSupervisor } from '../providers/bgp/supervisor.js';
+import type { Source } from '../providers/types.js';
+import { renderExabgpConfig } from '../render/exabgp.js';
+import type { ModeFactory, ModeRuntime } from './types.js';
+
+const ACK_TIMEOUT_MS = 5000;
+
+/** The relay exabgp runs as its API process, next to this module once built. */
+const RELAY = fileURLToPath(new URL('../providers/bgp/relay.js', import.meta.url));
+
+/**
+ * The environment exabgp runs with: acks on (we track every command), no CLI pipes (several LB
+ * speakers share one filesystem in the lab), logs on stdout for us to collect, and no privilege
+ * drop, so that it can reach the sidecar's socket. Config `bgp.exabgp.env` overrides any of it.
+ */
+function exabgpEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    'exabgp.api.ack': 'true',
+    'exabgp.api.cli': 'false',
+    'exabgp.api.encoder': 'json',
+    'exabgp.log.destination': 'stdout',
+    'exabgp.daemon.daemonize': 'false',
+    'exabgp.daemon.pid': '',
+    'exabgp.daemon.user': userInfo().username,
+    'exabgp.daemon.drop': 'false',
+    ...extra,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * bgp mode: this LB pod announces each VIP with its own node IP as next hop, only while the
+ * service's health gate passes. The sidecar owns exabgp: it writes exabgp's config, starts it
+ * (and restarts it with backoff), and talks to it through a relay over a unix socket.
+ */
+export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trigger }) => {
+  const bgp = config.bgp;
+  if (bgp === undefined)
+    throw new ConfigError('mode bgp needs a "bgp" section', [{ path: 'bgp', message: 'missing' }]);
+  const self = resolveBgpSelf(config);
+  const log = logger.child({ component: 'bgp-mode' });
+  const bgpMetrics = createBgpMetrics(metrics);
+  const healthMetrics = createHealthMetrics(metrics.registry);
+  const speaker = createSpeaker({
+    peers: bgp.peers.map((p) => p.address),
+    logger,
+    metrics: bgpMetrics,
+    ackTimeoutMs: ACK_TIMEOUT_MS,
+    onChange: trigger,
+  });
+  const probe = createProbe({
+    type: config.health.probe.type,
+    path: config.health.probe.path,
+    timeoutMs: config.health.timeoutSeconds * 1000,
+  });
+  const gates = new Map<string, HealthMonitor | GateState>();
+  for (const service of config.services) {
+    const targets = probeTargets(service, config.health);
+    if ('unavailable' in targets) {
+      log.error({ event: 'health', service: service.name, reason: targets.unavailable }, 'cannot probe');
+      gates.set(service.name, { healthy: false, reason: targets.unavailable });
+      continue;
+    }
+    gates.set(
+      service.name,
+      createHealthMonitor({
+        name: service.name,
+        endpoints: targets.endpoints,
+        probe,
+        rise: config.health.rise,
+        fall: config.health.fall,
+        intervalMs: config.health.intervalSeconds * 1000,
+        logger,
+        metrics: healthMetrics,
+        onChange: () => trigger(`health ${service.name}`),
+        sleep: realProbeDeps.sleep,
+      }),
+    );
+  }
+  const gateOf = (name: string): GateState => {
+    const gate = gates.get(name);
+    if (gate === undefined) return { healthy: false, reason: 'no health gate' };
+    return 'state' in gate ? gate.state() : gate;
+  };
+  const monitors = [...gates.values()].filter((g): g is HealthMonitor => 'start' in g);
+
+  // Desired state is only this speaker: each VIP -> our next hop, healthy while its gate passes.
+  const source: Source = {
+    desired: async (): Promise<DesiredRoute[]> =>
+      config.services.map((s) => {
+        const gate = gateOf(s.name);
+        return {
+          vip: s.vip,
+          service: s.name,
+          candidates: [
+            {
+              target: self.nextHop,
+              healthy: gate.healthy,
+              ...(!gate.healthy && { reason: `health gate: ${gate.reason}` }),
+            },
+          ],
+        };
+      }),
+  };
+
+  let runDir: string | undefined;
+  let channel: ApiChannel | undefined;
+  let supervisor: ExabgpSupervisor | undefined;
+
+  const runtime: ModeRuntime = {
+    mode: 'bgp',
+    source,
+    provider: createBgpProvider({ speaker, owner: config.owner }),
+    async start() {
+      runDir = await mkdtemp(join(tmpdir(), 'portlb-bgp-'));
+      const socket = join(runDir, 'api.sock');
+      const run = `${process.execPath} ${RELAY} ${socket}`;
+      if (/\s/.test(`${process.execPath}${RELAY}${socket}`)) {
+        throw new ConfigError(`exabgp cannot run a program whose path has spaces: ${run}`);
+      }
+      channel = await startApiChannel({ path: socket, speaker, logger });
+      const rendered = renderExabgpConfig(config, { run });
+      const file = join(runDir, 'exabgp.conf');
+      await writeFile(file, rendered.text, { mode: 0o600 });
+      log.info(
+        {
+          event: 'start',
+          nextHop: self.nextHop,
+          localAddress: self.localAddress,
+          routerId: self.routerId,
+          config: file,
+        },
+        'bgp speaker starting',
+      );
+      supervisor = createExabgpSupervisor({
+        command: bgp.exabgp.command,
+        args: [file],
+        env: exabgpEnv(bgp.exabgp.env),
+        logger,
+        metrics: bgpMetrics,
+      });
+      supervisor.start();
+      for (const monitor of monitors) monitor.start();
+    },
+    // Until exabgp is on the line there is nothing to write to; its arrival triggers a run.
+    canWrite: () => speaker.connected(),
+    notReady() {
+      const reasons: string[] = [];
+      if (!speaker.connected()) {
+        const why = supervisor?.status().lastError;
+        reasons.push(`exabgp is not connected${why ? `: ${why}` : ''}`);
+      }
+      const peers = Object.entries(speaker.peers());
+      if (!peers.some(([, p]) => p.state === 'up')) {
+        const detail = peers.map(([a, p]) => `${a} ${p.state}${p.reason ? ` (${p.reason})` : ''}`).join(', ');
+        reasons.push(`no BGP session is up: ${detail}`);
+      }
+      for (const s of config.services) {
+        const gate = gateOf(s.name);
+        if (!gate.healthy) reasons.push(`service ${s.name} not announced: ${gate.reason}`);
+      }
+      return reasons;
+    },
+    status() {
+      return {
+        bgp: {
+          nextHop: self.nextHop,
+          exabgp: supervisor?.status(),
+          peers: speaker.peers(),
+          announced: speaker.announced(),
+        },
+        health: Object.fromEntries(config.services.map((s) => [s.name, gateOf(s.name)])),
+      };
+    },
+    async shutdown() {
+      await Promise.all(monitors.map((m) => m.stop()));
+      const started = Date.now();
+      const errors = await speaker.set([], {
+        cause: 'shutdown',
+        reason: 'shutting down: withdraw before exit',
+      });
+      if (errors.size > 0) {
+        const err = [...errors.values()].map(String).join('; ');
+        log.warn({ event: 'withdraw_unconfirmed', err }, 'exabgp did not confirm every withdraw');
+      } else {
+        log.info({ event: 'withdrawn', ms: Date.now() - started }, 'every route withdrawn and acknowledged');
+      }
+      log.info({ event: 'drain', seconds: config.drain.seconds }, 'draining');
+      await sleep(config.drain.seconds * 1000);
+    },
+    async close() {
+      await Promise.all(monitors.map((m) => m.stop()));
+      await supervisor?.stop();
+      await channel?.close();
+      if (runDir !== undefined) await rm(runDir, { recursive: true, force: true });
+    },
+  };
+  return runtime;
+};
