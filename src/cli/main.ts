@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { exitFor } from './exit.js';
+import { registerLab } from './lab.js';
 import { runPlan } from './plan.js';
 import { runRender } from './render.js';
 import { runSidecar } from './sidecar.js';
@@ -59,5 +60,7 @@ program
   .option('--router-id <address>', 'rr: which route reflector (an address in bgp.peers)')
   .option('--socket <path>', 'exabgp: the unix socket `portlb bgp-api` relays to')
   .action((peer: string, o) => exitFor(runRender(peer, o)));
+
+registerLab(program);
 
 await program.parseAsync(process.argv);

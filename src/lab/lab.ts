@@ -1,0 +1,260 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { startWeb, waitFor } from './daemons.js';
+import { routerNextHops } from './fib.js';
+import {
+  backendName,
+  lbId,
+  MAX_BACKENDS,
+  MAX_NODES,
+  type Names,
+  names,
+  nodeIp,
+  ROUTE_REFLECTORS,
+  serviceVip,
+} from './layout.js';
+import { createLb, deleteLb, killLb, lbRunning, startLb, stopLb } from './lb.js';
+import { addBackendNs, addNodeNs, buildCore, deleteNamespace, setNodeLink } from './network.js';
+import { killRr, reviveRr, startPeers } from './peers.js';
+import { killNamespace, stopProcesses } from './procs.js';
+import { frrSessions } from './sessions.js';
+import { type LabLb, type LabState, openStore, readState, type StateStore } from './state.js';
+
+export type Progress = (message: string) => void;
+
+export interface UpOptions {
+  readonly dir: string;
+  readonly prefix: string;
+  readonly nodes: number;
+  readonly backends: number;
+  /** LBs of the first service, `web` on 10.1.1.0/24. */
+  readonly lbs: number;
+  readonly holdTime: number;
+  readonly progress: Progress;
+}
+
+export interface Lab {
+  readonly store: StateStore;
+  readonly names: Names;
+}
+
+export async function openLab(dir: string): Promise<Lab> {
+  const state = await readState(dir);
+  if (state === undefined) throw new ConfigError(`no lab recorded in ${dir}; run portlb lab up`);
+  return { store: await openStore(dir, state), names: names(state.prefix) };
+}
+
+/** Builds the paper's topology; on any failure removes everything it made, then rethrows. */
+export async function labUp(o: UpOptions): Promise<Lab> {
+  if (o.nodes < 1 || o.nodes > MAX_NODES) throw new ConfigError(`--nodes must be 1..${MAX_NODES}`);
+  if (o.backends < 1 || o.backends > MAX_BACKENDS)
+    throw new ConfigError(`--backends must be 1..${MAX_BACKENDS}`);
+  if (o.lbs < 0 || o.lbs > o.nodes)
+    throw new ConfigError('--lbs must be 0..nodes (one LB of a service per node)');
+  if ((await readState(o.dir)) !== undefined) {
+    throw new ConfigError(`a lab is already recorded in ${o.dir}; run portlb lab down first`);
+  }
+  const initial: LabState = {
+    version: 1,
+    prefix: o.prefix,
+    startedAt: new Date().toISOString(),
+    phase: 'starting',
+    nodes: o.nodes,
+    backends: o.backends,
+    holdTime: o.holdTime,
+    namespaces: [],
+    processes: [],
+    services: [],
+    lbs: [],
+    deadNodes: [],
+  };
+  const lab: Lab = { store: await openStore(o.dir, initial), names: names(o.prefix) };
+  const n = lab.names;
+  try {
+    o.progress(`namespaces: switch, router, client, 2 route reflectors (prefix ${o.prefix})`);
+    await buildCore(lab.store, n);
+    o.progress(`${o.backends} backend web pods`);
+    for (let j = 1; j <= o.backends; j++) {
+      await addBackendNs(lab.store, n, j);
+      await startWeb(lab.store, backendName(j), n.backend(j), o.dir);
+    }
+    o.progress(`${o.nodes} nodes`);
+    for (let i = 1; i <= o.nodes; i++) await addNodeNs(lab.store, n, i, o.backends);
+    await startPeers(lab.store, n, o.progress);
+    await scaleService(lab, 'web', o.lbs, o.progress);
+    await lab.store.update((s) => {
+      s.phase = 'up';
+    });
+    return lab;
+  } catch (error) {
+    o.progress(`failed: ${error instanceof Error ? error.message : String(error)}; cleaning up`);
+    await lab.store.update((s) => {
+      s.phase = 'failed';
+    });
+    await labDown(o.dir, o.progress);
+    throw error;
+  }
+}
+
+/** Stops every recorded process (by pid), then everything left in recorded namespaces, then deletes them. */
+export async function labDown(dir: string, progress: Progress): Promise<boolean> {
+  const state = await readState(dir);
+  if (state === undefined) return false;
+  progress(`stopping ${state.processes.length} processes`);
+  await stopProcesses(state.processes, 3000);
+  progress(`deleting ${state.namespaces.length} namespaces`);
+  for (const ns of state.namespaces) {
+    await killNamespace(ns);
+    await deleteNamespace(ns);
+  }
+  await rm(dir, { recursive: true, force: true });
+  return true;
+}
+
+function lbsOf(lab: Lab, service: string): LabLb[] {
+  return lab.store.state.lbs.filter((l) => l.service === service);
+}
+
+/** The node a new LB of `service` goes to: a live node without one (anti-affinity), fewest LBs first. */
+function placeLb(state: LabState, service: string): number {
+  let best: number | undefined;
+  let bestLoad = Number.POSITIVE_INFINITY;
+  for (let i = 1; i <= state.nodes; i++) {
+    if (state.deadNodes.includes(i)) continue;
+    if (state.lbs.some((l) => l.node === i && l.service === service)) continue;
+    const load = state.lbs.filter((l) => l.node === i).length;
+    if (load < bestLoad) {
+      best = i;
+      bestLoad = load;
+    }
+  }
+  if (best === undefined) throw new ConfigError(`every live node already hosts an LB of ${service}`);
+  return best;
+}
+
+/** The next hops the router should show for a service: the nodes of its running LBs. */
+export async function expectedNextHops(lab: Lab, service: string): Promise<string[]> {
+  const hops = new Set<string>();
+  for (const lb of lbsOf(lab, service)) {
+    if (lab.store.state.deadNodes.includes(lb.node)) continue;
+    if (await lbRunning(lab.store, lb)) hops.add(nodeIp(lb.node));
+  }
+  return [...hops].sort();
+}
+
+export async function waitForRouter(lab: Lab, service: string, timeoutMs = 20_000): Promise<void> {
+  const vip = lab.store.state.services.find((s) => s.name === service)?.vip;
+  if (vip === undefined) return;
+  const want = (await expectedNextHops(lab, service)).join(',');
+  await waitFor(
+    `the router to route ${vip} via [${want}]`,
+    async () => (await routerNextHops(lab.names.router, vip)).join(',') === want,
+    timeoutMs,
+    50,
+  );
+}
+
+/**
+ * Waits until the router has every running LB's path from every live route reflector, so that
+ * either reflector alone carries them all (an RR just started, or FRR's first update, lags).
+ */
+export async function waitForReflectors(lab: Lab, timeoutMs = 20_000): Promise<void> {
+  let paths = 0;
+  for (const svc of lab.store.state.services) {
+    for (const lb of lbsOf(lab, svc.name)) {
+      if (!lab.store.state.deadNodes.includes(lb.node) && (await lbRunning(lab.store, lb))) paths++;
+    }
+  }
+  const dir = join(lab.store.dir, 'router');
+  await waitFor(
+    `${paths} paths from each route reflector on the router`,
+    async () => {
+      const sessions = await frrSessions('router', lab.names.router, dir).catch(() => []);
+      return ROUTE_REFLECTORS.every(
+        (rr) => sessions.find((x) => x.peer === rr.address)?.prefixesReceived === paths,
+      );
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+/** Makes `count` LBs of `service` exist and run; a new service gets the next VIP range. */
+export async function scaleService(
+  lab: Lab,
+  service: string,
+  count: number,
+  progress: Progress,
+): Promise<void> {
+  const { store, names: n } = lab;
+  if (!store.state.services.some((s) => s.name === service)) {
+    const vip = serviceVip(store.state.services.length + 1);
+    await store.update((s) => {
+      s.services.push({ name: service, vip });
+    });
+  }
+  let lbs = lbsOf(lab, service);
+  while (lbs.length > count) {
+    const last = lbs[lbs.length - 1] as LabLb;
+    progress(`stopping LB ${last.id} on node${last.node}`);
+    await deleteLb(store, n, last);
+    lbs = lbsOf(lab, service);
+  }
+  for (let k = 1; lbs.length < count; k++) {
+    const id = lbId(service, k);
+    if (lbs.some((l) => l.id === id)) continue;
+    const node = placeLb(store.state, service);
+    progress(`starting LB ${id} on node${node}`);
+    await createLb(store, n, service, id, node);
+    lbs = lbsOf(lab, service);
+  }
+  for (const lb of lbs) if (!(await lbRunning(store, lb))) await startLb(store, n, lb);
+  progress(`waiting for the router's ECMP route for ${service}`);
+  await waitForRouter(lab, service);
+}
+
+export type KillHow = 'term' | 'kill' | 'link-down';
+
+/** Fails one LB (graceful SIGTERM or SIGKILL) or one node (its link goes down, silently). */
+export async function kill(lab: Lab, target: string, how: KillHow): Promise<string> {
+  const { store, names: n } = lab;
+  const rr = ROUTE_REFLECTORS.find((r) => r.name === target);
+  if (rr !== undefined) {
+    await killRr(n, rr);
+    return `${rr.name}: killed (SIGKILL)`;
+  }
+  if (how === 'link-down') {
+    const i = Number(/^node(\d+)$/.exec(target)?.[1]);
+    if (!Number.isInteger(i) || i < 1 || i > store.state.nodes) throw new ConfigError(`no node ${target}`);
+    await setNodeLink(n, i, false);
+    await store.update((s) => {
+      if (!s.deadNodes.includes(i)) s.deadNodes.push(i);
+    });
+    return `node${i}: link down`;
+  }
+  const lb = store.state.lbs.find((l) => l.id === target);
+  if (lb === undefined) throw new ConfigError(`no LB ${target}; see portlb lab status`);
+  if (how === 'term') await stopLb(store, n, lb);
+  else await killLb(n, lb);
+  return `${lb.id}: ${how === 'term' ? 'stopped (SIGTERM)' : 'killed (SIGKILL)'}`;
+}
+
+/** Brings a route reflector back (`rr-gobgp`, `rr-frr`) or a dead node (`nodeN`). */
+export async function reviveTarget(lab: Lab, target: string): Promise<void> {
+  const rr = ROUTE_REFLECTORS.find((r) => r.name === target);
+  if (rr !== undefined) return reviveRr(lab.store, lab.names, rr);
+  const i = Number(/^node(\d+)$/.exec(target)?.[1]);
+  if (!Number.isInteger(i) || i < 1 || i > lab.store.state.nodes)
+    throw new ConfigError(`no node or RR ${target}`);
+  return revive(lab, i);
+}
+
+/** Brings a dead node back: the LBs on it are gone (as after a reboot); `scale` starts them again. */
+export async function revive(lab: Lab, node: number): Promise<void> {
+  for (const lb of lab.store.state.lbs.filter((l) => l.node === node)) await killLb(lab.names, lb);
+  await setNodeLink(lab.names, node, true);
+  await lab.store.update((s) => {
+    s.deadNodes = s.deadNodes.filter((d) => d !== node);
+  });
+}

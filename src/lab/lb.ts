@@ -1,0 +1,111 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseConfig } from '../config/load.js';
+import { renderExabgpConfig } from '../render/exabgp.js';
+import { lbConfigInput, lbEnv, writeConfig } from './config.js';
+import { peerDir, startRecorded, waitFor } from './daemons.js';
+import { type Names, podIp } from './layout.js';
+import { addLbNs, deleteNamespace, removeLbRoute } from './network.js';
+import { isOurs, killNamespace, pidsIn } from './procs.js';
+import { standinHelper } from './standin.js';
+import type { LabLb, LabState, StateStore } from './state.js';
+
+export const lbProcessName = (id: string): string => `lb:${id}`;
+
+function vipOf(state: LabState, lb: LabLb): string {
+  const vip = state.services.find((s) => s.name === lb.service)?.vip;
+  if (vip === undefined) throw new Error(`LB ${lb.id}: unknown service ${lb.service}`);
+  return vip;
+}
+
+/** Creates the LB pod's namespace and files (not its processes): a pod scheduled on `node`. */
+export async function createLb(
+  store: StateStore,
+  n: Names,
+  service: string,
+  id: string,
+  node: number,
+): Promise<LabLb> {
+  const used = store.state.lbs.filter((l) => l.node === node).map((l) => l.slot);
+  let slot = 1;
+  while (used.includes(slot)) slot++;
+  const dir = await peerDir(join(store.dir, 'lbs', id));
+  const lb: LabLb = {
+    id,
+    service,
+    node,
+    slot,
+    podIp: podIp(node, slot),
+    configFile: join(dir, 'exabgp.conf'),
+  };
+  await store.update((s) => {
+    s.lbs.push(lb);
+  });
+  const vip = vipOf(store.state, lb);
+  await addLbNs(store, n, { ...lb, vip });
+  const helper = join(dir, 'api.sh');
+  await writeFile(helper, standinHelper(vip, node));
+  await chmod(helper, 0o755);
+  const input = lbConfigInput(store.state, lb);
+  await writeConfig(join(dir, 'portlb.yaml'), input);
+  const config = parseConfig(input, lbEnv(lb), join(dir, 'portlb.yaml'));
+  await writeFile(lb.configFile, renderExabgpConfig(config, { run: helper }).text);
+  await peerDir(dir, 'exabgp:exabgp');
+  return lb;
+}
+
+/** Starts the LB pod's processes (the container start the benchmark times from). */
+export async function startLb(store: StateStore, n: Names, lb: LabLb): Promise<void> {
+  const dir = join(store.dir, 'lbs', lb.id);
+  await startRecorded(store, {
+    name: lbProcessName(lb.id),
+    ns: n.lb(lb.id),
+    match: 'exabgp',
+    logFile: join(dir, 'lb.log'),
+    env: { ...process.env, ...lbEnv(lb) },
+    argv: [
+      'setpriv',
+      '--reuid=exabgp',
+      '--regid=exabgp',
+      '--init-groups',
+      'env',
+      'exabgp.daemon.user=exabgp',
+      'exabgp.api.cli=false',
+      'exabgp.log.destination=stdout',
+      'exabgp',
+      lb.configFile,
+    ],
+  });
+}
+
+export async function lbRunning(store: StateStore, lb: LabLb): Promise<boolean> {
+  const proc = store.state.processes.find((p) => p.name === lbProcessName(lb.id));
+  return proc !== undefined && (await isOurs(proc));
+}
+
+/** Graceful stop: SIGTERM to the LB's main process (it withdraws, drains, exits), then reap the rest. */
+export async function stopLb(store: StateStore, n: Names, lb: LabLb, timeoutMs = 15_000): Promise<void> {
+  const proc = store.state.processes.find((p) => p.name === lbProcessName(lb.id));
+  if (proc !== undefined && (await isOurs(proc))) {
+    process.kill(proc.pid, 'SIGTERM');
+    await waitFor(`LB ${lb.id} to exit`, async () => !(await isOurs(proc)), timeoutMs).catch(() => undefined);
+  }
+  if ((await pidsIn(n.lb(lb.id))).length > 0) await killNamespace(n.lb(lb.id));
+}
+
+/** A crash: SIGKILL to every process in the LB pod. */
+export async function killLb(n: Names, lb: LabLb): Promise<number> {
+  return killNamespace(n.lb(lb.id), 'SIGKILL');
+}
+
+/** Removes the pod: stop, unroute, delete its namespace, forget it. */
+export async function deleteLb(store: StateStore, n: Names, lb: LabLb): Promise<void> {
+  await stopLb(store, n, lb);
+  await removeLbRoute(n, { ...lb, vip: vipOf(store.state, lb) });
+  await deleteNamespace(n.lb(lb.id));
+  await store.update((s) => {
+    s.lbs = s.lbs.filter((l) => l.id !== lb.id);
+    s.processes = s.processes.filter((p) => p.name !== lbProcessName(lb.id));
+    s.namespaces = s.namespaces.filter((x) => x !== n.lb(lb.id));
+  });
+}

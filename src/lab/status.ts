@@ -1,0 +1,137 @@
+import { join } from 'node:path';
+import { errorMessage } from '../errors.js';
+import { run } from './exec.js';
+import { type FibRoute, routerTable } from './fib.js';
+import type { Lab } from './lab.js';
+import { nodeIp, ROUTE_REFLECTORS, SIDECAR_PORT } from './layout.js';
+import { lbRunning } from './lb.js';
+import { pidsIn } from './procs.js';
+import { frrSessions, gobgpSessions, type SessionStatus } from './sessions.js';
+
+export interface LbStatus {
+  readonly id: string;
+  readonly service: string;
+  readonly node: string;
+  readonly nextHop: string;
+  readonly podIp: string;
+  readonly nodeAlive: boolean;
+  readonly running: boolean;
+  readonly processes: number;
+  /** The sidecar's /readyz body, or why it could not be read. */
+  readonly readyz?: unknown;
+}
+
+export interface LabStatus {
+  readonly dir: string;
+  readonly prefix: string;
+  readonly phase: string;
+  readonly services: readonly { name: string; vip: string }[];
+  readonly router: readonly FibRoute[];
+  readonly sessions: readonly SessionStatus[];
+  readonly errors: readonly string[];
+  readonly lbs: readonly LbStatus[];
+}
+
+async function readyz(ns: string, podIp: string): Promise<unknown> {
+  try {
+    const body = await run(['curl', '-s', '-m', '1', `http://${podIp}:${SIDECAR_PORT}/readyz`], {
+      ns,
+      timeoutMs: 3000,
+    });
+    try {
+      return JSON.parse(body);
+    } catch {
+      return body.trim();
+    }
+  } catch (error) {
+    return { error: errorMessage(error) };
+  }
+}
+
+export async function labStatus(lab: Lab): Promise<LabStatus> {
+  const { store, names: n } = lab;
+  const s = store.state;
+  const errors: string[] = [];
+  const sessions: SessionStatus[] = [];
+  const collect = async (what: string, get: () => Promise<SessionStatus[]>) => {
+    try {
+      sessions.push(...(await get()));
+    } catch (error) {
+      errors.push(`${what}: ${errorMessage(error)}`);
+    }
+  };
+  await collect('router', () => frrSessions('router', n.router, join(store.dir, 'router')));
+  for (const rr of ROUTE_REFLECTORS) {
+    await collect(rr.name, () =>
+      rr.flavor === 'gobgp'
+        ? gobgpSessions(rr.name, n.rr(rr))
+        : frrSessions(rr.name, n.rr(rr), join(store.dir, rr.name)),
+    );
+  }
+  let router: FibRoute[] = [];
+  try {
+    router = await routerTable(n.router);
+  } catch (error) {
+    errors.push(`router table: ${errorMessage(error)}`);
+  }
+  const lbs: LbStatus[] = [];
+  for (const lb of s.lbs) {
+    const running = await lbRunning(store, lb);
+    const nodeAlive = !s.deadNodes.includes(lb.node);
+    lbs.push({
+      id: lb.id,
+      service: lb.service,
+      node: `node${lb.node}`,
+      nextHop: nodeIp(lb.node),
+      podIp: lb.podIp,
+      nodeAlive,
+      running,
+      processes: (await pidsIn(n.lb(lb.id))).length,
+      ...(running && nodeAlive && { readyz: await readyz(n.lb(lb.id), lb.podIp) }),
+    });
+  }
+  return {
+    dir: store.dir,
+    prefix: s.prefix,
+    phase: s.phase,
+    services: s.services,
+    router,
+    sessions,
+    errors,
+    lbs,
+  };
+}
+
+export function formatStatus(st: LabStatus): string {
+  const out: string[] = [
+    `lab ${st.phase} (${st.dir}, namespaces ${st.prefix}*)`,
+    '',
+    "router's kernel table (ECMP):",
+  ];
+  if (st.router.length === 0) out.push('  (no BGP routes)');
+  for (const r of st.router) {
+    const svc = st.services.find((s) => s.vip === r.dst)?.name;
+    out.push(
+      `  ${r.dst}${svc ? ` [${svc}]` : ''} proto ${r.protocol ?? '?'}: ${r.nextHops.length} next hop(s)`,
+    );
+    for (const h of r.nextHops) out.push(`    nexthop via ${h}`);
+  }
+  out.push('', 'BGP sessions:');
+  for (const x of st.sessions) {
+    out.push(
+      `  ${x.speaker.padEnd(9)} -> ${x.peer.padEnd(15)} ${x.state}${x.prefixesReceived === undefined ? '' : ` (${x.prefixesReceived} received)`}`,
+    );
+  }
+  for (const e of st.errors) out.push(`  ! ${e}`);
+  out.push('', 'LB pods:');
+  for (const lb of st.lbs) {
+    const ready =
+      lb.readyz && typeof lb.readyz === 'object' && 'ready' in lb.readyz
+        ? ` ready=${String(lb.readyz.ready)}`
+        : '';
+    out.push(
+      `  ${lb.id.padEnd(10)} ${lb.node} (next hop ${lb.nextHop}) pod ${lb.podIp} ${lb.nodeAlive ? '' : 'NODE DOWN '}${lb.running ? 'running' : 'stopped'}${ready}`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
