@@ -89,6 +89,9 @@ log "using $GO ($GO_VERSION), cache $CACHE"
 TMPFILES=()
 cleanup() { local f; for f in "${TMPFILES[@]:-}"; do [[ -n "$f" ]] && rm -f -- "$f"; done; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
+# Leftovers of a killed earlier run (we hold the lock, so nobody else is writing these).
+rm -f -- "$BIN"/.*.tmp.* "$STAMP".tmp.*
 
 # set_stamp NAME VERSION: atomically rewrite the stamp file with NAME's line updated.
 set_stamp() {

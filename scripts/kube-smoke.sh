@@ -122,6 +122,18 @@ TOKEN=$(openssl rand -hex 24)
 printf '%s,admin,admin-uid,"system:masters"\n' "$TOKEN" >"$WORK/tokens.csv"
 chmod 600 "$WORK/tokens.csv" "$WORK/sa.key"
 
+# Flags (checked on kube-apiserver v1.34.4):
+#   required:   --etcd-servers; --service-account-issuer + --service-account-signing-key-file
+#               (together); --service-account-key-file (or --service-account-signing-endpoint)
+#   for us:     --secure-port (default 6443), --token-auth-file (our admin token),
+#               --bind-address=127.0.0.1 (default listens on all interfaces),
+#               --cert-dir (default /var/run/kubernetes), --authorization-mode=RBAC (default
+#               AlwaysAllow: any authenticated user is admin, anonymous gets 401),
+#               --service-cluster-ip-range (default 10.0.0.0/24 with a warning)
+#   --advertise-address=127.0.0.1 makes the "kubernetes" Service endpoint reconciler fail
+#   every 10s ("may not be in the loopback range"); without it the apiserver advertises the
+#   host's default-route IP instead. --endpoint-reconciler-type=none silences that; the
+#   default/kubernetes Service then simply has no endpoints, which nothing here needs.
 log "kube-apiserver: $("$KUBE_APISERVER_BIN" --version) on https://127.0.0.1:$APISERVER_PORT"
 "$KUBE_APISERVER_BIN" \
   --bind-address=127.0.0.1 \
@@ -135,6 +147,7 @@ log "kube-apiserver: $("$KUBE_APISERVER_BIN" --version) on https://127.0.0.1:$AP
   --authorization-mode=RBAC \
   --token-auth-file="$WORK/tokens.csv" \
   --service-cluster-ip-range=10.96.0.0/16 \
+  --endpoint-reconciler-type=none \
   ${KUBE_APISERVER_EXTRA_FLAGS:-} \
   >"$WORK/kube-apiserver.log" 2>&1 &
 APISERVER_PID=$!
