@@ -36,6 +36,7 @@ export interface SupervisorStatus {
   readonly running: boolean;
   readonly pid?: number | undefined;
   readonly starts: number;
+  /** Why the last exabgp ended or failed to start; kept while a new one runs, for /readyz. */
   readonly lastError?: string | undefined;
 }
 
@@ -107,7 +108,6 @@ export function createExabgpSupervisor(options: SupervisorOptions) {
     }
     proc.once('spawn', () => {
       starts += 1;
-      lastError = undefined;
       options.metrics.exabgpStarts.inc({ result: 'started' });
       log.info({ event: 'exabgp_started', pid: proc.pid, command: options.command }, 'exabgp started');
     });
