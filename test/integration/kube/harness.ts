@@ -34,6 +34,8 @@ export interface KubeTestServer {
   kubeConfigFor(token: string): KubeConfig;
   /** Creates a namespace and its `default` ServiceAccount (no controller-manager runs here to do it). */
   createNamespace(name: string): Promise<void>;
+  /** Creates a ServiceAccount unless it exists (namespaces made by manifests lack `default`). */
+  ensureServiceAccount(namespace: string, name: string): Promise<void>;
   /** Creates the ServiceAccount if missing and mints a token for it with the TokenRequest API. */
   serviceAccountToken(namespace: string, name: string, expirationSeconds?: number): Promise<string>;
   kubectl(args: readonly string[], options?: { token?: string }): Promise<KubectlResult>;
@@ -242,6 +244,7 @@ export async function startKube(): Promise<KubeTestServer> {
       admin,
       startMs,
       kubeConfigFor,
+      ensureServiceAccount,
       async createNamespace(name) {
         await core.createNamespace({ body: { metadata: { name } } });
         await ensureServiceAccount(name, 'default');

@@ -1,0 +1,222 @@
+import { readFile } from 'node:fs/promises';
+import { CoreV1Api, EventsV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { type Config, parseConfig, parseYaml } from '../../src/config/load.js';
+import { httpStatus } from '../../src/kube/client.js';
+import { createEventRecorder } from '../../src/kube/events.js';
+import { createInformer } from '../../src/kube/informer.js';
+import { podView } from '../../src/kube/objects.js';
+import { silentLogger } from '../../src/runtime/logger.js';
+import { createMetrics } from '../../src/runtime/metrics.js';
+import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/sources/kubernetes/runtime.js';
+import { eventually, fixtures } from './kube/fixtures.js';
+import { type KubeTestServer, startKube } from './kube/harness.js';
+
+const NS = 'web';
+const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
+
+/** The config the example ConfigMap ships, as the sidecar in pod `name` on `node` would load it. */
+async function exampleConfig(name: string, node: string): Promise<Config> {
+  const docs = parseAllDocuments(await readFile('deploy/kubernetes/lb-pod-example.yaml', 'utf8')).map((d) =>
+    d.toJS(),
+  );
+  const configMap = docs.find((d) => d.kind === 'ConfigMap');
+  return parseConfig(parseYaml(configMap.data['config.yaml'], 'example'), {
+    POD_NAME: name,
+    POD_NAMESPACE: NS,
+    NODE_NAME: node,
+    HOST_IP: '10.0.0.1',
+  });
+}
+
+/** Rows of `kubectl auth can-i --list` that grant a write verb. */
+function writeRows(listing: string): string[] {
+  return listing
+    .split('\n')
+    .slice(1)
+    .filter((row) => {
+      const verbs = /\[([^\]]*)\]\s*$/.exec(row)?.[1]?.split(/\s+/) ?? [];
+      return verbs.some((v) => WRITE_VERBS.includes(v));
+    })
+    .map((row) => row.trim().replace(/\s+/g, ' '));
+}
+
+describe('RBAC from deploy/kubernetes on a real API server', () => {
+  let kube: KubeTestServer;
+  let sidecarToken: string;
+  let agentToken: string;
+  let sidecar: KubeConfig;
+  const runtimes: KubernetesRuntime[] = [];
+
+  beforeAll(async () => {
+    kube = await startKube();
+    const applied = await kube.kubectl(['apply', '-k', 'deploy/kubernetes']);
+    expect(applied.stderr).toBe('');
+    await kube.ensureServiceAccount(NS, 'default');
+    sidecarToken = await kube.serviceAccountToken(NS, 'portlb-sidecar');
+    agentToken = await kube.serviceAccountToken('portlb-system', 'portlb-node-agent');
+    sidecar = kube.kubeConfigFor(sidecarToken);
+    const fx = fixtures(kube.admin);
+    await fx.node('n1', { address: '10.0.0.1', providerID: 'aws:///eu-west-1a/i-0aaa' });
+    await fx.node('n2', { address: '10.0.0.2', providerID: 'aws:///eu-west-1b/i-0bbb' });
+    const labels = { 'app.kubernetes.io/name': 'web-lb' };
+    await fx.lbPod(NS, 'web-lb-1', { node: 'n1', hostIP: '10.0.0.1', ready: true, labels });
+    await fx.lbPod(NS, 'web-lb-2', { node: 'n2', hostIP: '10.0.0.2', ready: true, labels });
+    await fx.service(NS, 'web', [{ name: 'http', port: 80, targetPort: 8080 }]);
+    await fx.slice(NS, 'web-1', 'web', {
+      ports: [{ name: 'http', port: 8080 }],
+      endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true } }],
+    });
+  });
+
+  afterAll(async () => {
+    for (const r of runtimes) await r.stop();
+    await kube?.stop();
+  });
+
+  it('the sidecar works with exactly its Role: LB pods, Nodes, EndpointSlices, its Lease, Events', async () => {
+    const config = await exampleConfig('web-lb-1', 'n1');
+    // aws: every LB pod is a candidate and one writer holds the Lease.
+    const aws = createKubernetesRuntime({
+      config,
+      mode: 'aws',
+      logger: silentLogger(),
+      metrics: createMetrics({ defaults: false }),
+      trigger: () => {},
+      kubeConfig: sidecar,
+    });
+    runtimes.push(aws);
+    await aws.start();
+    expect(aws.source.degraded()).toEqual([]);
+    const routes = await aws.source.desired();
+    expect(routes[0]?.candidates.map((c) => `${c.target}:${c.healthy}`)).toEqual([
+      'i-0aaa:true',
+      'i-0bbb:true',
+    ]);
+    expect(aws.ownNode()?.providerId).toBe('aws:///eu-west-1a/i-0aaa');
+    expect(aws.backends.backends('web')).toEqual([{ address: '10.244.0.5', port: 8080, name: 'http' }]);
+    await eventually(
+      'leader',
+      () => aws.elector?.isLeader(),
+      (x) => x === true,
+      5_000,
+    );
+
+    aws.recordChanges(
+      [
+        {
+          kind: 'replace',
+          table: 'rtb-1',
+          vip: '203.0.113.0/28',
+          from: 'eni-1',
+          target: 'eni-2',
+          reason: 'test',
+        },
+      ],
+      [],
+    );
+    await aws.recorder.flush();
+    const events = await kube.admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
+    expect(events.items.map((e) => e.reason)).toContain('Failover');
+
+    // The elector's watch on its Lease passes RBAC only because it selects the Lease by name.
+    const watchLeases = (query: Record<string, string>) =>
+      new Promise<string>((resolve) => {
+        void new Watch(sidecar)
+          .watch(
+            `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases`,
+            query,
+            (type) => resolve(type),
+            (err) => resolve(`HTTP ${httpStatus(err)}`),
+          )
+          .then((abort) => setTimeout(() => abort.abort(), 2_000));
+      });
+    expect(await watchLeases({ fieldSelector: 'metadata.name=portlb-leader' })).toBe('ADDED');
+    expect(await watchLeases({})).toBe('HTTP 403');
+
+    // bgp: only the own pod, and only the own Node (a field-selected watch).
+    const bgp = createKubernetesRuntime({
+      config: await exampleConfig('web-lb-2', 'n2'),
+      mode: 'bgp',
+      logger: silentLogger(),
+      metrics: createMetrics({ defaults: false }),
+      trigger: () => {},
+      kubeConfig: sidecar,
+    });
+    runtimes.push(bgp);
+    await bgp.start();
+    expect(bgp.source.degraded()).toEqual([]);
+    expect((await bgp.source.desired())[0]?.candidates).toEqual([
+      { target: '10.0.0.2', rank: 'n2', healthy: true },
+    ]);
+  });
+
+  it('the node agent reads LB pods and Nodes and records Events with its own Role', async () => {
+    const agent = kube.kubeConfigFor(agentToken);
+    const core = agent.makeApiClient(CoreV1Api);
+    const pods = createInformer({
+      resource: 'lb-pods',
+      kubeConfig: agent,
+      path: `/api/v1/namespaces/${NS}/pods`,
+      list: () => core.listNamespacedPod({ namespace: NS, fieldSelector: 'spec.nodeName=n1' }),
+      fieldSelector: 'spec.nodeName=n1',
+      relistMs: 60_000,
+      logger: silentLogger(),
+    });
+    await pods.start();
+    expect(pods.up()).toBe(true);
+    expect(pods.list().map((p) => podView(p).name)).toEqual(['web-lb-1']);
+    await pods.stop();
+    expect((await core.readNode({ name: 'n1' })).spec?.providerID).toBe('aws:///eu-west-1a/i-0aaa');
+    const recorder = createEventRecorder({
+      kubeConfig: agent,
+      controller: 'portlb.io/node-agent',
+      instance: 'n1',
+      logger: silentLogger(),
+    });
+    const note = 'route 203.0.113.0/28 via 10.244.0.9 installed';
+    recorder.record({
+      regarding: { namespace: NS, name: 'web-lb-1' },
+      type: 'Normal',
+      reason: 'Routed',
+      action: 'Route',
+      note,
+    });
+    await recorder.close();
+    const events = await kube.admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
+    expect(events.items.find((e) => e.reportingController === 'portlb.io/node-agent')?.note).toBe(note);
+  });
+
+  it('kubectl auth can-i: no Secrets, no writes beyond the Lease and Events', async () => {
+    const can = async (token: string, ...args: string[]) =>
+      (await kube.kubectl(['auth', 'can-i', ...args], { token })).stdout.trim();
+    for (const [who, token] of [
+      ['sidecar', sidecarToken],
+      ['node agent', agentToken],
+    ] as const) {
+      for (const ns of [NS, 'portlb-system', 'kube-system']) {
+        expect(`${who} ${ns} ${await can(token, 'get', 'secrets', '-n', ns)}`).toBe(`${who} ${ns} no`);
+        expect(`${who} ${ns} ${await can(token, 'list', 'secrets', '-n', ns)}`).toBe(`${who} ${ns} no`);
+      }
+      expect(await can(token, 'patch', 'pods', '-n', NS)).toBe('no');
+      expect(await can(token, 'update', 'nodes')).toBe('no');
+      expect(await can(token, 'create', 'leases', '-n', NS)).toBe('no');
+      expect(await can(token, 'create', 'events.events.k8s.io', '-n', NS)).toBe('yes');
+    }
+    expect(await can(sidecarToken, 'update', 'leases/portlb-leader', '-n', NS)).toBe('yes');
+    expect(await can(sidecarToken, 'update', 'leases/someone-else', '-n', NS)).toBe('no');
+    expect(await can(agentToken, 'update', 'leases/portlb-leader', '-n', NS)).toBe('no');
+
+    // The whole list: every row with a write verb is Events, the one Lease, or the
+    // self-review APIs every authenticated user has.
+    const allowed =
+      /^(events\.events\.k8s\.io|leases\.coordination\.k8s\.io \[\] \[portlb-leader\]|self\w+reviews\.[\w.]+) /;
+    for (const token of [sidecarToken, agentToken]) {
+      const listing = await kube.kubectl(['auth', 'can-i', '--list', '-n', NS], { token });
+      const rows = writeRows(listing.stdout);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.filter((row) => !allowed.test(row))).toEqual([]);
+    }
+  });
+});
