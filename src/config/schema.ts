@@ -105,6 +105,12 @@ const awsSchema = z.strictObject({
   ]),
   endpoint: z.url().optional(),
   vpcCidrs: z.array(cidr).default([]),
+  /** `tags`: the sidecar writes its candidacy and routes itself; `eventbridge`: it only puts lifecycle events. */
+  publish: z.enum(['tags', 'eventbridge']).default('tags'),
+  eventBus: z.string().min(1).default('portlb-lifecycle'),
+  candidacy: z
+    .strictObject({ refreshSeconds: seconds.default(60), staleSeconds: seconds.default(180) })
+    .default({ refreshSeconds: 60, staleSeconds: 180 }),
 });
 
 const gcpSchema = z.strictObject({

@@ -8,6 +8,7 @@ import type { ModeFactory } from './types.js';
  * `portlb validate` and `plan` do not load the AWS SDK, the Kubernetes client or exabgp plumbing.
  */
 const loaders: Partial<Record<Mode, () => Promise<ModeFactory>>> = {
+  aws: async () => (await import('./aws.js')).createAwsModeFromConfig,
   bgp: async () => (await import('./bgp.js')).createBgpMode,
 };
 

@@ -1,0 +1,12 @@
+import { createHandler } from './handler.js';
+import { functionDeps } from './runtime.js';
+
+/** The scheduled sweep: repairs blackholes and drift, and removes candidacies of departed nodes. */
+export const handler = createHandler(
+  'sweep',
+  (event) =>
+    event.kind === 'scheduled'
+      ? { kind: 'sweep' }
+      : { ignore: `${event.kind} events go to another function` },
+  functionDeps(),
+);

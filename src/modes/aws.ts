@@ -1,0 +1,181 @@
+import { Counter } from 'prom-client';
+import { ConfigError } from '../errors.js';
+import { createAnnouncer } from '../providers/aws/announcer.js';
+import { createEc2Client, createEventBridgeClient } from '../providers/aws/client.js';
+import { parseProviderId } from '../providers/aws/instances.js';
+import { countCalls } from '../providers/aws/instrument.js';
+import type { Ec2Port, EventsPort } from '../providers/aws/port.js';
+import { createEc2Provider } from '../providers/aws/provider.js';
+import { createTableSnapshot } from '../providers/aws/snapshot.js';
+import { createCandidateSource } from '../providers/aws/source.js';
+import { alwaysLeader, type LeaderElector } from '../runtime/leader.js';
+import { createReconciler } from '../runtime/reconcile.js';
+import type { ModeDeps, ModeFactory, ModeRuntime } from './types.js';
+
+export interface AwsModeOptions {
+  readonly ec2: Ec2Port;
+  /** Needed when `aws.publish` is `eventbridge`. */
+  readonly events?: EventsPort | undefined;
+  /** One writer: the Kubernetes Lease in a cluster; tests pass their own. */
+  readonly leader: LeaderElector;
+  /** The Node's `spec.providerID`, once known. */
+  readonly providerId: () => string | undefined;
+  /** This LB pod can serve (data plane healthy, pod Ready). */
+  readonly healthy?: () => boolean;
+  /** Unix seconds. */
+  readonly now?: () => number;
+  /** How often the candidacy state is checked (ms); a publish happens only on change or refresh. */
+  readonly checkMs?: number;
+  /** How long to keep serving after announcing `draining` on shutdown; `drain.seconds` by default. */
+  readonly drainMs?: number;
+}
+
+/**
+ * `aws` mode in the sidecar. Every LB pod publishes its candidacy (tags on the managed route
+ * tables, or a lifecycle event); the Lease holder reconciles the routes from those candidacies
+ * with the planner, which keeps the current target while it is healthy: a target a Lambda chose
+ * stays, and a Lease handover moves no traffic. With `publish: eventbridge` the sidecar writes
+ * nothing in EC2 and the lifecycle function programs the routes.
+ */
+export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Promise<ModeRuntime> {
+  const { config, logger } = deps;
+  const aws = config.aws;
+  if (aws === undefined)
+    throw new ConfigError('mode aws needs an "aws" section', [{ path: 'aws', message: 'missing' }]);
+  if (aws.publish === 'eventbridge' && options.events === undefined) {
+    throw new ConfigError('aws.publish is eventbridge but no EventBridge client was given');
+  }
+  const now = options.now ?? (() => Date.now() / 1000);
+  const log = logger.child({ component: 'aws-mode' });
+  const selector = 'ids' in aws.routeTables ? { ids: aws.routeTables.ids } : { tags: aws.routeTables.tags };
+  const snapshot = createTableSnapshot(options.ec2, selector);
+  const source = createCandidateSource({
+    snapshot,
+    owner: config.owner,
+    services: config.services,
+    staleSeconds: aws.candidacy.staleSeconds,
+    now,
+    logger,
+  });
+  const provider = createEc2Provider({
+    ec2: options.ec2,
+    snapshot,
+    owner: config.owner,
+    vips: config.services.map((s) => s.vip),
+    vpcCidrs: aws.vpcCidrs,
+    logger,
+  });
+  const instanceId = () => {
+    const id = options.providerId();
+    return id === undefined ? undefined : parseProviderId(id).instanceId;
+  };
+  const direct = aws.publish === 'tags';
+  const announcer = createAnnouncer({
+    ec2: options.ec2,
+    publish:
+      direct || options.events === undefined
+        ? { kind: 'tags' }
+        : { kind: 'eventbridge', events: options.events, bus: aws.eventBus },
+    tables: selector,
+    owner: config.owner,
+    node: config.identity.nodeName ?? config.identity.podName ?? 'unknown',
+    nodeIp: config.identity.hostIp,
+    instanceId,
+    healthy: options.healthy ?? (() => true),
+    refreshSeconds: aws.candidacy.refreshSeconds,
+    now,
+    logger,
+    onPublished: (state) => deps.trigger(`own candidacy ${state}`),
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
+  const tick = () => {
+    ticking ??= announcer.tick().finally(() => {
+      ticking = undefined;
+    });
+    return ticking;
+  };
+
+  return {
+    mode: 'aws',
+    source,
+    provider,
+    async start() {
+      options.leader.onChange((leading) =>
+        log.info({ event: 'leader', leading }, leading ? 'leading' : 'following'),
+      );
+      await tick();
+      timer = setInterval(() => void tick(), options.checkMs ?? 1000);
+      timer.unref();
+    },
+    // Only the Lease holder writes routes, and only in the tags topology: with EventBridge the
+    // sidecar holds no EC2 write permission and the lifecycle function writes instead.
+    canWrite: () => direct && options.leader.isLeader(),
+    notReady: () => [
+      ...(options.providerId() === undefined
+        ? ['the Node has no providerID yet: cannot tell which instance this is']
+        : []),
+      ...announcer.notReady(),
+    ],
+    status: () => ({
+      ...announcer.status(),
+      leader: options.leader.holder(),
+      leading: options.leader.isLeader(),
+    }),
+    async shutdown() {
+      clearInterval(timer);
+      await ticking;
+      await announcer.announce('draining');
+      if (direct) {
+        // Moving the routes off this node is safe for any pod, leader or not: the choice is
+        // deterministic over the same tags, so it agrees with whatever the leader would write.
+        await createReconciler({ source, provider, owner: config.owner, logger })
+          .reconcile('draining')
+          .catch((error: unknown) =>
+            log.warn({ event: 'drain_reconcile_failed', err: String(error) }, 'could not move routes away'),
+          );
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? config.drain.seconds * 1000));
+      await announcer.announce('gone');
+    },
+    async close() {
+      clearInterval(timer);
+      await ticking;
+    },
+  };
+}
+
+/** The composition root for `aws` mode: real clients from the config, the Lease from Kubernetes. */
+export const createAwsModeFromConfig: ModeFactory = async (deps) => {
+  const aws = deps.config.aws;
+  if (aws === undefined)
+    throw new ConfigError('mode aws needs an "aws" section', [{ path: 'aws', message: 'missing' }]);
+  const ec2 = createEc2Client({ region: aws.region, endpoint: aws.endpoint });
+  const counter = new Counter({
+    name: 'portlb_aws_api_calls_total',
+    help: 'EC2 API calls by action and outcome.',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [deps.metrics.registry],
+  });
+  countCalls(ec2, (action, outcome) => counter.inc({ action, outcome }));
+  const kube = deps.kubernetes;
+  const leader = kube?.elector ?? alwaysLeader(deps.config.identity.podName);
+  if (kube?.elector === undefined) {
+    deps.logger.warn(
+      { event: 'no_lease' },
+      'no Kubernetes Lease configured: this sidecar writes as if it were the only one (run one replica, or add a kubernetes section)',
+    );
+  }
+  const self = kube?.self;
+  return createAwsMode(deps, {
+    ec2,
+    events: aws.publish === 'eventbridge' ? createEventBridgeClient({ region: aws.region }) : undefined,
+    leader,
+    providerId: () => kube?.ownNode()?.providerId ?? process.env.PORTLB_PROVIDER_ID,
+    healthy: () => {
+      const pod =
+        self && kube?.source.pods().find((p) => p.name === self.name && p.namespace === self.namespace);
+      return pod === undefined ? true : pod.ready && !pod.terminating;
+    },
+  });
+};

@@ -1,0 +1,127 @@
+import { errorMessage } from '../../errors.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { CandidateState } from './candidacy.js';
+import { describeInstances, nodeEni, turnOffSourceDestCheck } from './instances.js';
+import type { Ec2Port, EventsPort } from './port.js';
+import { putLifecycleEvent, writeCandidacy } from './publish.js';
+import { describeTables, type TableSelector } from './tables.js';
+
+export interface AnnouncerOptions {
+  readonly ec2: Ec2Port;
+  /** `tags`: write the candidacy tag here; `eventbridge`: put a lifecycle event, write nothing in EC2. */
+  readonly publish:
+    | { readonly kind: 'tags' }
+    | { readonly kind: 'eventbridge'; readonly events: EventsPort; readonly bus: string };
+  readonly tables: TableSelector;
+  readonly owner: string;
+  readonly node: string;
+  readonly nodeIp?: string | undefined;
+  /** The instance behind this node (from the Node's providerID), once known. */
+  readonly instanceId: () => string | undefined;
+  /** This LB pod can serve: its data plane is healthy. */
+  readonly healthy: () => boolean;
+  readonly refreshSeconds: number;
+  /** Unix seconds. */
+  readonly now: () => number;
+  readonly logger: Logger;
+  /** A candidacy was published: the caller may want a reconcile. */
+  readonly onPublished?: (state: CandidateState) => void;
+}
+
+export interface Announcer {
+  /** Publishes when the state changed or the last report is due for refresh; cheap otherwise. */
+  tick(): Promise<void>;
+  /** Publishes this state now and holds it (shutdown: draining, then gone). */
+  announce(state: CandidateState): Promise<void>;
+  notReady(): string[];
+  status(): Record<string, unknown>;
+}
+
+/**
+ * This LB pod's candidacy, kept current: `ready` while healthy, `draining` when not or when
+ * shutting down, `gone` at the end. Refreshed every `refreshSeconds` so that a pod that dies
+ * without a word goes stale. SourceDestCheck is turned off on the node's ENI before the first
+ * `ready` (in the tags topology; with EventBridge, the function does it).
+ */
+export function createAnnouncer(options: AnnouncerOptions): Announcer {
+  const log = options.logger.child({ component: 'aws-candidacy' });
+  let eni: string | undefined;
+  let held: CandidateState | undefined;
+  let last: { state: CandidateState; at: number } | undefined;
+  let failures = 0;
+  let retryAt = 0;
+  let lastError: string | undefined;
+
+  async function ownEni(instanceId: string, state: CandidateState): Promise<string> {
+    if (eni !== undefined) return eni;
+    const instance = (await describeInstances(options.ec2, [instanceId])).get(instanceId);
+    const found = instance && nodeEni(instance, options.nodeIp);
+    if (found === undefined) throw new Error(`instance ${instanceId} or its network interface was not found`);
+    if (state === 'ready' && (await turnOffSourceDestCheck(options.ec2, found.id, found.sourceDestCheck))) {
+      log.info({ event: 'source_dest_check_off', target: found.id }, 'turned SourceDestCheck off');
+    }
+    eni = found.id;
+    return eni;
+  }
+
+  async function publish(state: CandidateState): Promise<void> {
+    const instanceId = options.instanceId();
+    if (instanceId === undefined)
+      throw new Error('the instance of this node is not known yet (no providerID)');
+    const at = Math.floor(options.now());
+    if (options.publish.kind === 'eventbridge') {
+      await putLifecycleEvent(options.publish.events, options.publish.bus, {
+        version: 1,
+        owner: options.owner,
+        node: options.node,
+        instanceId,
+        ...(options.nodeIp && { nodeIp: options.nodeIp }),
+        state,
+        at,
+      });
+    } else {
+      const target = await ownEni(instanceId, state);
+      const tables = await describeTables(options.ec2, options.tables);
+      await writeCandidacy(options.ec2, tables, options.owner, {
+        instanceId,
+        eni: target,
+        state,
+        at,
+        node: options.node,
+      });
+    }
+    if (last?.state !== state) log.info({ event: 'candidacy', state, instanceId }, `candidacy ${state}`);
+    last = { state, at };
+    options.onPublished?.(state);
+  }
+
+  async function attempt(state: CandidateState): Promise<void> {
+    try {
+      await publish(state);
+      failures = 0;
+      lastError = undefined;
+    } catch (error) {
+      failures += 1;
+      lastError = `publishing candidacy ${state} failed: ${errorMessage(error)}`;
+      retryAt = options.now() + Math.min(options.refreshSeconds, 2 ** Math.min(failures, 6));
+      log.warn({ event: 'candidacy_failed', state, err: errorMessage(error) }, lastError);
+    }
+  }
+
+  return {
+    async tick() {
+      const state: CandidateState = held ?? (options.healthy() ? 'ready' : 'draining');
+      const now = options.now();
+      if (now < retryAt) return;
+      const due = last === undefined || last.state !== state || now - last.at >= options.refreshSeconds;
+      if (due) await attempt(state);
+    },
+    async announce(state) {
+      held = state;
+      retryAt = 0;
+      await attempt(state);
+    },
+    notReady: () => (lastError ? [lastError] : []),
+    status: () => ({ candidacy: last?.state, candidacyAt: last?.at, eni, instanceId: options.instanceId() }),
+  };
+}

@@ -1,0 +1,88 @@
+import { CreateTagsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { type Moto, motoClientConfig, startMoto } from '../../bench/support/moto.js';
+import { buildVpc, type VpcFixture } from '../../bench/support/vpc.js';
+import { type CandidateState, candidateTag } from '../../src/providers/aws/candidacy.js';
+import { countCalls } from '../../src/providers/aws/instrument.js';
+
+// Tests never reach a real AWS endpoint or the instance metadata service.
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.AWS_ACCESS_KEY_ID = 'moto';
+process.env.AWS_SECRET_ACCESS_KEY = 'moto';
+process.env.AWS_REGION = 'us-east-1';
+
+export { type Moto, startMoto };
+
+export interface CountingClient {
+  readonly ec2: EC2Client;
+  readonly calls: string[];
+  /** Calls per action since the last reset. */
+  counts(): Record<string, number>;
+  writes(): number;
+  reset(): void;
+}
+
+const readPrefixes = ['Describe'];
+
+/** A moto-backed client that records every call, with SDK retries off so injected faults surface. */
+export function motoClient(moto: Moto, options: { maxAttempts?: number } = {}): CountingClient {
+  const ec2 = new EC2Client({ ...motoClientConfig(moto.endpoint), maxAttempts: options.maxAttempts ?? 1 });
+  const calls: string[] = [];
+  countCalls(ec2, (action) => calls.push(action));
+  return {
+    ec2,
+    calls,
+    counts: () => {
+      const out: Record<string, number> = {};
+      for (const c of calls) out[c] = (out[c] ?? 0) + 1;
+      return out;
+    },
+    writes: () => calls.filter((c) => !readPrefixes.some((p) => c.startsWith(p))).length,
+    reset: () => {
+      calls.length = 0;
+    },
+  };
+}
+
+export async function fixture(
+  ec2: EC2Client,
+  options: { tables?: number; nodes?: number } = {},
+): Promise<VpcFixture> {
+  return buildVpc(ec2, { tables: options.tables ?? 2, nodes: options.nodes ?? 3 });
+}
+
+/** Publishes a candidacy the way a sidecar would (tags on every managed table). */
+export async function publishCandidacy(
+  ec2: EC2Client,
+  vpc: VpcFixture,
+  node: { instanceId: string; eni: string },
+  state: CandidateState,
+  at: number,
+  owner = 'portlb',
+): Promise<void> {
+  await ec2.send(
+    new CreateTagsCommand({
+      Resources: [...vpc.tables],
+      Tags: [
+        candidateTag(owner, {
+          instanceId: node.instanceId,
+          eni: node.eni,
+          state,
+          at,
+          node: `node-${node.instanceId}`,
+        }),
+      ],
+    }),
+  );
+}
+
+/** An EC2 error as the SDK would raise it from a real 4xx/5xx answer. */
+export function ec2Error(name: string, message: string, status = 400): EC2ServiceException {
+  return new EC2ServiceException({
+    name,
+    message,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
+}
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
