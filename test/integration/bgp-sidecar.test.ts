@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { renderRrConfig } from '../../src/render/rr.js';
+import { BACKEND, buildCli, cmdline, createBench, LB, sidecarConfig, until, VIP } from './bgp-harness.js';
+
+/*
+ * The sidecar in bgp mode against real exabgp 4.2 and gobgpd: it announces only while healthy,
+ * survives exabgp dying, and withdraws before it exits.
+ */
+
+const bench = await createBench('bgp');
+let cli: string;
+let backend: ReturnType<typeof bench.startBackend>;
+let sidecar: Awaited<ReturnType<typeof bench.startSidecar>>;
+
+const hops = () => bench.nextHops(VIP);
+const events = async (event: string) => (await bench.logEvents()).filter((e) => e.event === event);
+
+beforeAll(async () => {
+  cli = await buildCli();
+  await bench.up();
+  const config = parseConfig(sidecarConfig(), {});
+  await bench.startGobgp(renderRrConfig(config, { flavor: 'gobgp' }));
+  backend = bench.startBackend();
+  await until(
+    'gobgpd',
+    () =>
+      bench
+        .nextHops(VIP)
+        .then(() => true)
+        .catch(() => false),
+    Boolean,
+  );
+  sidecar = await bench.startSidecar(cli, sidecarConfig());
+});
+
+afterAll(async () => {
+  await bench.down();
+});
+
+describe('bgp sidecar with exabgp and gobgpd', () => {
+  it('announces the VIP with its node IP as next hop once healthy', async () => {
+    expect(await until('the route on the RR', hops, (h) => h.length > 0)).toEqual([LB]);
+    const ready = await until(
+      'readyz',
+      () => bench.http('/readyz'),
+      (r) => r.status === 200,
+    );
+    expect(JSON.parse(ready.body)).toMatchObject({
+      ready: true,
+      detail: { bgp: { peers: { '10.77.0.1': { state: 'up' } } } },
+    });
+    const metrics = (await bench.http('/metrics')).body;
+    expect(metrics).toContain('portlb_bgp_session_up{peer="10.77.0.1"} 1');
+    expect(metrics).toContain(`portlb_bgp_announced_routes{vip="${VIP}",next_hop="${LB}"} 1`);
+  });
+
+  it('withdraws when the health probe fails, and announces again when it passes', async () => {
+    backend.child.kill('SIGKILL');
+    await until('withdrawal', hops, (h) => h.length === 0);
+    const [withdraw] = await events('withdraw');
+    expect(withdraw).toMatchObject({ cause: 'unhealthy', vip: VIP, nextHop: LB });
+    expect(String(withdraw?.reason)).toMatch(new RegExp(`health gate: .*${BACKEND}:8080.*ECONNREFUSED`));
+    const ready = await bench.http('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatch(/service web not announced/);
+    expect((await bench.http('/metrics')).body).toContain(
+      'portlb_bgp_decisions_total{action="withdraw",cause="unhealthy"} 1',
+    );
+
+    backend = bench.startBackend();
+    expect(await until('re-announcement', hops, (h) => h.length > 0)).toEqual([LB]);
+  });
+
+  it('restarts a killed exabgp and sends it the full set again', async () => {
+    const pids = await bench.pids();
+    const exabgp = (await Promise.all(pids.map(async (pid) => ({ pid, cmd: await cmdline(pid) })))).find(
+      (p) => /python3? \S*exabgp /.test(p.cmd),
+    );
+    expect(exabgp, 'exabgp runs in the namespace').toBeDefined();
+    process.kill(exabgp!.pid, 'SIGKILL');
+    await until('the route to go with exabgp', hops, (h) => h.length === 0, 5000);
+    expect(await until('the route to come back', hops, (h) => h.length > 0)).toEqual([LB]);
+    const [exited] = await events('exabgp_exited');
+    expect(exited).toBeDefined();
+    // The new exabgp got the whole set from the sidecar, not a delta from the loop.
+    const resent = (await events('announce')).filter(
+      (e) => e.cause === 'exabgp_start' && String(e.time) > String(exited?.time),
+    );
+    expect(resent).toHaveLength(1);
+    expect((await bench.http('/metrics')).body).toContain('portlb_exabgp_starts_total{result="started"} 2');
+  });
+
+  it('withdraws on SIGTERM before it exits, then drains', async () => {
+    expect(await hops()).toEqual([LB]);
+    const signalled = Date.now();
+    sidecar.child.kill('SIGTERM');
+    await until('withdrawal on SIGTERM', hops, (h) => h.length === 0, 3000);
+    const withdrawnAfter = Date.now() - signalled;
+    expect(sidecar.child.exitCode, 'still draining when the route is gone').toBeNull();
+    expect(await sidecar.exited).toBe(0);
+    const exitedAfter = Date.now() - signalled;
+    expect(withdrawnAfter).toBeLessThan(1500);
+    expect(exitedAfter).toBeGreaterThanOrEqual(2000); // drain.seconds
+    expect(await events('withdrawn')).toHaveLength(1);
+    const left = await Promise.all((await bench.pids()).map(cmdline));
+    expect(left.filter((c) => /exabgp|relay\.js|sidecar/.test(c))).toEqual([]);
+  });
+
+  it('says clearly when exabgp is missing, and keeps trying', async () => {
+    const config = sidecarConfig({ server: { listen: `${LB}:9403` } });
+    const broken = { ...config, bgp: { ...config.bgp, exabgp: { command: '/nonexistent/exabgp' } } };
+    const missing = await bench.startSidecar(cli, broken, 'missing');
+    const ready = await until(
+      'readyz',
+      () => bench.http('/readyz', `${LB}:9403`).catch(() => ({ status: 0, body: '' })),
+      (r) => /exabgp not found/.test(r.body),
+    );
+    expect(ready.status).toBe(503);
+    await until(
+      'a retry',
+      async () => (await bench.logEvents('missing')).filter((e) => e.event === 'exabgp_exited').length,
+      (n) => n >= 2,
+    );
+    missing.child.kill('SIGTERM');
+    expect(await missing.exited).toBe(0);
+  });
+});
