@@ -107,6 +107,22 @@ describe('bgp sidecar with exabgp and gobgpd', () => {
     expect(left.filter((c) => /exabgp|relay\.js|sidecar/.test(c))).toEqual([]);
   });
 
+  it('takes exabgp (and so the route) down with it when the sidecar is killed outright', async () => {
+    const crashed = await bench.startSidecar(cli, sidecarConfig(), 'crashed');
+    await until('the route on the RR', hops, (h) => h.length > 0);
+    crashed.child.kill('SIGKILL');
+    // The relay loses the sidecar's socket and stops its exabgp, which sends a Cease to the RR.
+    await until('withdrawal after the crash', hops, (h) => h.length === 0, 3000);
+    const left = await until(
+      'exabgp to exit',
+      async () =>
+        (await Promise.all((await bench.pids()).map(cmdline))).filter((c) => /exabgp|relay\.js/.test(c)),
+      (l) => l.length === 0,
+      5000,
+    );
+    expect(left).toEqual([]);
+  });
+
   it('says clearly when exabgp is missing, and keeps trying', async () => {
     const config = sidecarConfig({ server: { listen: `${LB}:9403` } });
     const broken = { ...config, bgp: { ...config.bgp, exabgp: { command: '/nonexistent/exabgp' } } };
