@@ -55,6 +55,8 @@ export function labConfigInput(
     },
     health: { intervalSeconds: 0.5, timeoutSeconds: 0.5, rise: 1, fall: 2 },
     drain: { seconds: 1 },
+    // React at once: the lab measures how fast a change reaches the router.
+    reconcile: { resyncSeconds: 30, debounceMs: 10 },
     ...(listen !== undefined && { server: { listen } }),
   };
 }

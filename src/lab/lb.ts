@@ -1,13 +1,11 @@
-import { chmod, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../config/load.js';
-import { renderExabgpConfig } from '../render/exabgp.js';
 import { lbConfigInput, lbEnv, writeConfig } from './config.js';
 import { peerDir, startRecorded, waitFor } from './daemons.js';
 import { type Names, podIp } from './layout.js';
 import { addLbNs, deleteNamespace, removeLbRoute } from './network.js';
 import { isOurs, killNamespace, pidsIn } from './procs.js';
-import { standinHelper } from './standin.js';
 import type { LabLb, LabState, StateStore } from './state.js';
 
 export const lbProcessName = (id: string): string => `lb:${id}`;
@@ -18,7 +16,17 @@ function vipOf(state: LabState, lb: LabLb): string {
   return vip;
 }
 
-/** Creates the LB pod's namespace and files (not its processes): a pod scheduled on `node`. */
+/**
+ * `portlb` itself: next to this module once built; from the tests (which run the TypeScript
+ * sources) the build that their global setup makes.
+ */
+function cliPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return resolve(dirname(here), '../../dist/src/cli/main.js');
+  return resolve(dirname(here), '../cli/main.js');
+}
+
+/** Creates the LB pod's namespace and its sidecar config (not its processes): a pod scheduled on `node`. */
 export async function createLb(
   store: StateStore,
   n: Names,
@@ -36,45 +44,31 @@ export async function createLb(
     node,
     slot,
     podIp: podIp(node, slot),
-    configFile: join(dir, 'exabgp.conf'),
+    configFile: join(dir, 'portlb.yaml'),
   };
   await store.update((s) => {
     s.lbs.push(lb);
   });
-  const vip = vipOf(store.state, lb);
-  await addLbNs(store, n, { ...lb, vip });
-  const helper = join(dir, 'api.sh');
-  await writeFile(helper, standinHelper(vip, node));
-  await chmod(helper, 0o755);
+  await addLbNs(store, n, { ...lb, vip: vipOf(store.state, lb) });
   const input = lbConfigInput(store.state, lb);
-  await writeConfig(join(dir, 'portlb.yaml'), input);
-  const config = parseConfig(input, lbEnv(lb), join(dir, 'portlb.yaml'));
-  await writeFile(lb.configFile, renderExabgpConfig(config, { run: helper }).text);
-  await peerDir(dir, 'exabgp:exabgp');
+  await writeConfig(lb.configFile, input);
+  // Refuse a config the sidecar would refuse, before anything runs.
+  parseConfig(input, lbEnv(lb), lb.configFile);
   return lb;
 }
 
-/** Starts the LB pod's processes (the container start the benchmark times from). */
+/**
+ * Starts the LB pod's processes (the container start the benchmark times from): `portlb sidecar`
+ * in bgp mode, which writes exabgp's config, runs exabgp and announces once the backends answer.
+ */
 export async function startLb(store: StateStore, n: Names, lb: LabLb): Promise<void> {
-  const dir = join(store.dir, 'lbs', lb.id);
   await startRecorded(store, {
     name: lbProcessName(lb.id),
     ns: n.lb(lb.id),
-    match: 'exabgp',
-    logFile: join(dir, 'lb.log'),
+    match: lb.configFile,
+    logFile: join(store.dir, 'lbs', lb.id, 'sidecar.log'),
     env: { ...process.env, ...lbEnv(lb) },
-    argv: [
-      'setpriv',
-      '--reuid=exabgp',
-      '--regid=exabgp',
-      '--init-groups',
-      'env',
-      'exabgp.daemon.user=exabgp',
-      'exabgp.api.cli=false',
-      'exabgp.log.destination=stdout',
-      'exabgp',
-      lb.configFile,
-    ],
+    argv: [process.execPath, cliPath(), 'sidecar', '--config', lb.configFile],
   });
 }
 
