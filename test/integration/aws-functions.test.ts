@@ -164,6 +164,7 @@ describe('Lambda handlers from the built bundle, against moto', () => {
 
   /** Three LB nodes, ready, SourceDestCheck off; every VIP routed to the first (lowest ENI) in both tables. */
   beforeEach(async () => {
+    instanceEventLogs.length = 0;
     await moto.reset();
     vpc = await fixture(client.ec2, { tables: 2, nodes: 3 });
     vpc = { ...vpc, nodes: [...vpc.nodes].sort((a, b) => (a.eni < b.eni ? -1 : 1)) };
@@ -187,10 +188,6 @@ describe('Lambda handlers from the built bundle, against moto', () => {
         );
       }
     }
-  });
-
-  beforeEach(() => {
-    instanceEventLogs.length = 0;
   });
 
   const node = (i: number) => vpc.nodes[i]!;
