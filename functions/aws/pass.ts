@@ -2,7 +2,12 @@ import { DeleteTagsCommand } from '@aws-sdk/client-ec2';
 import type { Change, DesiredRoute } from '../../src/core/model.js';
 import { plan } from '../../src/core/plan.js';
 import { PermanentError } from '../../src/errors.js';
-import { type Candidacy, candidateTagKey, toCandidates } from '../../src/providers/aws/candidacy.js';
+import {
+  type Candidacy,
+  candidateTagKey,
+  supersedes,
+  toCandidates,
+} from '../../src/providers/aws/candidacy.js';
 import { call } from '../../src/providers/aws/errors.js';
 import {
   describeInstances,
@@ -159,7 +164,7 @@ export async function runPass(deps: PassDeps, input: PassInput): Promise<PassOut
     const candidacy = await lifecycleCandidacy(deps, input.detail, instances.get(input.detail.instanceId));
     published = await writeCandidacy(ec2, tables, config.owner, candidacy);
     const held = candidacies.find((c) => c.instanceId === candidacy.instanceId);
-    if (held === undefined || held.at < candidacy.at) {
+    if (supersedes(candidacy, held)) {
       candidacies = [...candidacies.filter((c) => c.instanceId !== candidacy.instanceId), candidacy];
     }
   }

@@ -92,13 +92,24 @@ export function decodeCandidacies(tags: Readonly<Record<string, string>>, owner:
   return { candidacies, problems };
 }
 
+/**
+ * Whether `next` replaces `held`: a newer report does; within the same second the later lifecycle
+ * state does (ready, draining, gone), so a pod that turns draining right after ready is not lost and
+ * a replayed report changes nothing.
+ */
+export function supersedes(next: Candidacy, held: Candidacy | undefined): boolean {
+  if (held === undefined || next.at > held.at) return true;
+  if (next.at < held.at) return false;
+  return candidateStates.indexOf(next.state) > candidateStates.indexOf(held.state);
+}
+
 /** The newest report per instance across tables (a publisher writes all tables at once, but may fail half way). */
 export function newestCandidacies(perTable: readonly (readonly Candidacy[])[]): Candidacy[] {
   const newest = new Map<string, Candidacy>();
   for (const list of perTable) {
     for (const c of list) {
       const seen = newest.get(c.instanceId);
-      if (seen === undefined || c.at > seen.at) newest.set(c.instanceId, c);
+      if (supersedes(c, seen)) newest.set(c.instanceId, c);
     }
   }
   return [...newest.values()].sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));

@@ -1,7 +1,14 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { PermanentError, TransientError } from '../../errors.js';
-import { type Candidacy, candidateTag, candidateTagKey, decodeCandidacies, tagRoom } from './candidacy.js';
+import {
+  type Candidacy,
+  candidateTag,
+  candidateTagKey,
+  decodeCandidacies,
+  supersedes,
+  tagRoom,
+} from './candidacy.js';
 import { call } from './errors.js';
 import { LIFECYCLE_DETAIL_TYPE, LIFECYCLE_SOURCE, type LifecycleDetail } from './lifecycle.js';
 import type { Ec2Port, EventsPort } from './port.js';
@@ -23,7 +30,7 @@ export async function writeCandidacy(
   const key = candidateTagKey(owner, candidacy.instanceId);
   const stale = tables.filter((table) => {
     const held = decodeCandidacies({ [key]: table.tags[key] ?? '' }, owner).candidacies[0];
-    return table.tags[key] === undefined || held === undefined || held.at < candidacy.at;
+    return supersedes(candidacy, held);
   });
   if (stale.length === 0)
     return { written: [], reason: 'every table already holds this report or a newer one' };

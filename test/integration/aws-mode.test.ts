@@ -1,0 +1,290 @@
+import {
+  DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
+  ReplaceRouteCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateEventBusCommand, EventBridgeClient, type PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { motoClientConfig } from '../../bench/support/moto.js';
+import { MANAGED_TAG, routeMap, type VpcFixture } from '../../bench/support/vpc.js';
+import { runPass } from '../../functions/aws/pass.js';
+import { parseConfig } from '../../src/config/load.js';
+import { createAwsMode } from '../../src/modes/aws.js';
+import type { ModeRuntime } from '../../src/modes/types.js';
+import { candidateTagKey, decodeCandidacies } from '../../src/providers/aws/candidacy.js';
+import { lifecycleDetailSchema } from '../../src/providers/aws/lifecycle.js';
+import type { EventsPort } from '../../src/providers/aws/port.js';
+import type { LeaderElector } from '../../src/runtime/leader.js';
+import { silentLogger } from '../../src/runtime/logger.js';
+import { createMetrics } from '../../src/runtime/metrics.js';
+import { createReconciler } from '../../src/runtime/reconcile.js';
+import {
+  type CountingClient,
+  fixture,
+  type Moto,
+  motoClient,
+  nowSeconds,
+  publishCandidacy,
+  startMoto,
+} from './aws-helpers.js';
+
+const VIP = '192.0.2.0/24';
+
+/** A Lease stand-in the test flips by hand (the real one is src/kube/lease.ts, tested on its own). */
+function handLeader(leading: boolean): LeaderElector & { set(leading: boolean): void } {
+  const listeners = new Set<(leading: boolean) => void>();
+  let state = leading;
+  return {
+    isLeader: () => state,
+    holder: () => (state ? 'me' : 'someone else'),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    start: async () => {},
+    stop: async () => {},
+    set(next) {
+      state = next;
+      for (const l of listeners) l(next);
+    },
+  };
+}
+
+describe('aws mode (sidecar) against moto', () => {
+  let moto: Moto;
+  let client: CountingClient;
+  let vpc: VpcFixture;
+  const started: ModeRuntime[] = [];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    client = motoClient(moto);
+  });
+  afterAll(async () => {
+    for (const m of started) await m.close?.();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    for (const m of started.splice(0)) await m.close?.();
+    await moto.reset();
+    vpc = await fixture(client.ec2, { tables: 2, nodes: 3 });
+    vpc = { ...vpc, nodes: [...vpc.nodes].sort((a, b) => (a.eni < b.eni ? -1 : 1)) };
+    client.reset();
+  });
+
+  const node = (i: number) => vpc.nodes[i]!;
+
+  async function sidecar(
+    i: number,
+    leader: LeaderElector,
+    options: { publish?: 'tags' | 'eventbridge'; events?: EventsPort } = {},
+  ): Promise<{ runtime: ModeRuntime; reconcile: () => Promise<number> }> {
+    const config = parseConfig(
+      {
+        mode: 'aws',
+        allowedVipPools: ['192.0.2.0/24'],
+        services: [
+          {
+            name: 'web',
+            vip: VIP,
+            ports: [{ port: 80 }],
+            backends: { static: [{ address: '10.0.1.10', port: 8080 }] },
+          },
+        ],
+        aws: {
+          region: 'us-east-1',
+          endpoint: moto.endpoint,
+          routeTables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } },
+          ...(options.publish && { publish: options.publish }),
+        },
+        drain: { seconds: 0 },
+      },
+      { NODE_NAME: `node-${i}`, HOST_IP: node(i).ip },
+    );
+    const runtime = await createAwsMode(
+      { config, logger: silentLogger(), metrics: createMetrics({ defaults: false }), trigger: () => {} },
+      {
+        ec2: client.ec2,
+        events: options.events,
+        leader,
+        providerId: () => `aws:///us-east-1a/${node(i).instanceId}`,
+        checkMs: 60_000,
+      },
+    );
+    started.push(runtime);
+    await runtime.start?.();
+    const reconciler = createReconciler({
+      source: runtime.source,
+      provider: runtime.provider,
+      owner: 'portlb',
+      logger: silentLogger(),
+    });
+    return {
+      runtime,
+      reconcile: async () =>
+        runtime.canWrite?.() === false ? -1 : (await reconciler.reconcile('test')).applied.length,
+    };
+  }
+
+  async function candidacies() {
+    const tables = await client.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [...vpc.tables] }));
+    return (tables.RouteTables ?? []).map(
+      (t) =>
+        decodeCandidacies(
+          Object.fromEntries((t.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+          'portlb',
+        ).candidacies,
+    );
+  }
+
+  it('publishes its candidacy on every managed table with SourceDestCheck off; only the leader writes routes', async () => {
+    // act
+    const leader = await sidecar(0, handLeader(true));
+    const follower = await sidecar(1, handLeader(false));
+    const written = await leader.reconcile();
+    const skipped = await follower.reconcile();
+    // assess
+    const perTable = await candidacies();
+    expect(perTable).toHaveLength(2);
+    for (const list of perTable)
+      expect(list.map((c) => [c.eni, c.state]).sort()).toEqual([
+        [node(0).eni, 'ready'],
+        [node(1).eni, 'ready'],
+      ]);
+    const eni = await client.ec2.send(
+      new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [node(0).eni] }),
+    );
+    expect(eni.NetworkInterfaces?.[0]?.SourceDestCheck).toBe(false);
+    expect(written).toBe(2);
+    expect(skipped).toBe(-1);
+    for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(0).eni);
+  });
+
+  it('a Lease handover moves no traffic: the new leader keeps the current target', async () => {
+    // prepare
+    const leaseA = handLeader(true);
+    const leaseB = handLeader(false);
+    const a = await sidecar(0, leaseA);
+    const b = await sidecar(1, leaseB);
+    await a.reconcile();
+    // act
+    leaseA.set(false);
+    leaseB.set(true);
+    client.reset();
+    const written = await b.reconcile();
+    // assess
+    expect(written).toBe(0);
+    expect(client.counts()).toEqual({ DescribeRouteTables: 1 });
+  });
+
+  it('keeps a target a function chose while it stays healthy', async () => {
+    // prepare
+    const a = await sidecar(0, handLeader(true));
+    await sidecar(1, handLeader(false));
+    await a.reconcile();
+    for (const table of vpc.tables) {
+      await client.ec2.send(
+        new ReplaceRouteCommand({
+          RouteTableId: table,
+          DestinationCidrBlock: VIP,
+          NetworkInterfaceId: node(1).eni,
+        }),
+      );
+    }
+    // act
+    const written = await a.reconcile();
+    // assess
+    expect(written).toBe(0);
+    for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(1).eni);
+  });
+
+  it('on shutdown announces draining, moves its routes to another LB, then announces gone', async () => {
+    // prepare
+    const a = await sidecar(0, handLeader(true));
+    await sidecar(1, handLeader(false));
+    await a.reconcile();
+    // act
+    await a.runtime.shutdown?.();
+    // assess
+    for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(1).eni);
+    const mine = (await candidacies()).flat().filter((c) => c.instanceId === node(0).instanceId);
+    expect(mine.map((c) => c.state)).toEqual(['gone', 'gone']);
+  });
+
+  it('least-privilege topology: publishes a lifecycle event, writes nothing in EC2, and the function programs the routes', async () => {
+    // prepare: moto's EventBridge, recorded on the way so the test can hand the event to the function
+    const events = new EventBridgeClient({ ...motoClientConfig(moto.endpoint), maxAttempts: 1 });
+    await events.send(new CreateEventBusCommand({ Name: 'portlb-lifecycle' }));
+    const put: string[] = [];
+    const recording: EventsPort = {
+      send: ((command: PutEventsCommand) => {
+        for (const entry of command.input.Entries ?? []) put.push(entry.Detail ?? '');
+        return events.send(command);
+      }) as EventsPort['send'],
+    };
+    await publishCandidacy(client.ec2, vpc, node(1), 'ready', nowSeconds());
+    client.reset();
+    // act
+    const s = await sidecar(2, handLeader(true), { publish: 'eventbridge', events: recording });
+    const ec2Writes = client.writes();
+    const detail = lifecycleDetailSchema.parse(JSON.parse(put[0] ?? '{}'));
+    const outcome = await runPass(
+      {
+        ec2: client.ec2,
+        logger: silentLogger(),
+        now: nowSeconds,
+        config: {
+          region: 'us-east-1',
+          owner: 'portlb',
+          vips: [VIP],
+          tables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } },
+          vpcCidrs: [],
+          staleSeconds: 180,
+          concurrency: 4,
+          maxAttempts: 1,
+          logLevel: 'info',
+        },
+      },
+      { kind: 'lifecycle', detail },
+    );
+    // assess
+    expect(s.runtime.canWrite?.()).toBe(false);
+    expect(s.runtime.notReady?.()).toEqual([]);
+    expect(ec2Writes).toBe(0);
+    expect(detail).toMatchObject({ instanceId: node(2).instanceId, state: 'ready', nodeIp: node(2).ip });
+    expect(outcome.candidacy?.written).toHaveLength(2);
+    expect(outcome.applied).toHaveLength(2);
+    const tags = await client.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [vpc.tables[0]!] }));
+    expect(tags.RouteTables?.[0]?.Tags?.map((t) => t.Key)).toContain(
+      candidateTagKey('portlb', node(2).instanceId),
+    );
+    for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(1).eni);
+  });
+
+  it('is not ready, and publishes nothing, until it knows its instance', async () => {
+    const config = parseConfig(
+      {
+        mode: 'aws',
+        allowedVipPools: ['192.0.2.0/24'],
+        services: [
+          {
+            name: 'web',
+            vip: VIP,
+            ports: [{ port: 80 }],
+            backends: { static: [{ address: '10.0.1.10', port: 8080 }] },
+          },
+        ],
+        aws: { routeTables: { ids: [vpc.tables[0]!] } },
+      },
+      {},
+    );
+    const runtime = await createAwsMode(
+      { config, logger: silentLogger(), metrics: createMetrics({ defaults: false }), trigger: () => {} },
+      { ec2: client.ec2, leader: handLeader(true), providerId: () => undefined, checkMs: 60_000 },
+    );
+    started.push(runtime);
+    await runtime.start?.();
+    expect(runtime.notReady?.().join('; ')).toMatch(/no providerID/);
+    expect(client.writes()).toBe(0);
+  });
+});
