@@ -121,6 +121,14 @@ function gobgpPeer(
 /** gobgpd TOML (paper Appendix C), the shape verified in the reference lab. */
 function gobgp(m: RrModel): string {
   const { router } = m;
+  if (m.lbPassword !== undefined) {
+    // Checked with Debian's gobgpd 3.10: with auth-password on the dynamic-neighbor peer-group no
+    // LB session ever comes up (the listener gets no key for the range); FRR's does.
+    throw new ConfigError(
+      `render rr: gobgpd does not apply TCP-MD5 to dynamic neighbors; use --flavor frr for ${m.address}, or drop its passwordFile`,
+      [{ path: 'bgp.peers', message: `${m.address} has a passwordFile` }],
+    );
+  }
   const out = [
     `# gobgpd route reflector ${m.address}, rendered by portlb.`,
     '[global.config]',

@@ -21,6 +21,8 @@ export const NODE = process.execPath;
 export const RR = '10.77.0.1';
 export const LB = '10.77.0.2';
 export const BACKEND = '10.77.0.3';
+/** A second LB speaker's address, for tests that need two. */
+export const LB2 = '10.77.0.4';
 export const VIP = '10.1.1.0/24';
 
 /** Builds the CLI once into a private directory inside node_modules/.cache, so it still resolves packages. */
@@ -86,7 +88,7 @@ export async function createBench(name: string) {
     async up(): Promise<void> {
       await exec('ip', ['netns', 'add', ns]);
       await exec('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-      for (const address of [RR, LB, BACKEND])
+      for (const address of [RR, LB, BACKEND, LB2])
         await exec('ip', ['-n', ns, 'addr', 'add', `${address}/32`, 'dev', 'lo']);
       await mkdir(join(dir, 'rr'), { recursive: true });
     },
@@ -99,14 +101,32 @@ export async function createBench(name: string) {
         'gobgpd.log',
       );
     },
+    /** FRR bgpd as the route reflector, in the foreground so that its PID is the child's. */
+    async startFrrRr(conf: string) {
+      const file = join(dir, 'rr', 'bgpd.conf');
+      await writeFile(file, conf);
+      const pid = join(dir, 'rr', 'bgpd.pid');
+      return start(
+        ['/usr/lib/frr/bgpd', '-Z', '-S', '-f', file, '-i', pid, '--vty_socket', join(dir, 'rr')],
+        'bgpd.log',
+      );
+    },
+    /** The next hops FRR's route reflector holds for a prefix. */
+    async frrNextHops(prefix: string): Promise<string[]> {
+      const { stdout } = await exec('vtysh', ['--vty_socket', join(dir, 'rr'), '-c', 'show ip bgp json']);
+      const table = JSON.parse(stdout || '{}') as {
+        routes?: Record<string, { nexthops?: { ip?: string }[] }[]>;
+      };
+      return (table.routes?.[prefix] ?? []).flatMap((path) => (path.nexthops ?? []).map((n) => n.ip ?? ''));
+    },
     startBackend() {
       const script = `require('net').createServer((s) => s.end()).listen(8080, '${BACKEND}')`;
       return start([NODE, '-e', script], 'backend.log');
     },
-    async startSidecar(cli: string, config: unknown, tag = 'sidecar') {
+    async startSidecar(cli: string, config: unknown, tag = 'sidecar', hostIp = LB) {
       const file = join(dir, `${tag}.yaml`);
       await writeFile(file, stringify(config));
-      return start([NODE, cli, 'sidecar', '--config', file], `${tag}.log`, { HOST_IP: LB });
+      return start([NODE, cli, 'sidecar', '--config', file], `${tag}.log`, { HOST_IP: hostIp });
     },
     /** The next hops gobgpd holds for a prefix. */
     async nextHops(prefix: string): Promise<string[]> {

@@ -4,13 +4,13 @@ import { renderers } from '../../src/render/index.js';
 import { renderRrConfig } from '../../src/render/rr.js';
 import { expectGolden, fakeSecret, topologyConfig } from './golden.js';
 
-function withPasswords(config: Config): Config {
+function withPasswords(config: Config, lbSide = true): Config {
   const bgp = config.bgp!;
   return {
     ...config,
     bgp: {
       ...bgp,
-      peers: bgp.peers.map((p) => ({ ...p, passwordFile: `/etc/portlb/${p.address}` })),
+      peers: bgp.peers.map((p) => (lbSide ? { ...p, passwordFile: `/etc/portlb/${p.address}` } : p)),
       topology: { ...bgp.topology!, router: { ...bgp.topology!.router, passwordFile: '/etc/portlb/router' } },
     },
   };
@@ -25,16 +25,23 @@ describe('render rr', () => {
     expectGolden(golden, text);
   });
 
-  it.each([
-    ['gobgp', 'rr-gobgp-md5.toml'],
-    ['frr', 'rr-frr-md5.conf'],
-  ])('adds TCP-MD5 to both sides of a %s route reflector', async (flavor, golden) => {
+  it('adds TCP-MD5 to both sides of an FRR route reflector', async () => {
     const text = renderRrConfig(
       withPasswords(await topologyConfig()),
-      { flavor, routerId: '10.99.0.2' },
+      { flavor: 'frr', routerId: '10.99.0.2' },
       fakeSecret,
     );
-    expectGolden(golden, text);
+    expectGolden('rr-frr-md5.conf', text);
+  });
+
+  it('adds TCP-MD5 to the router link of a gobgp route reflector, and refuses it towards dynamic neighbors', async () => {
+    const options = { flavor: 'gobgp', routerId: '10.99.0.2' };
+    const routerOnly = withPasswords(await topologyConfig(), false);
+    expectGolden('rr-gobgp-md5.toml', renderRrConfig(routerOnly, options, fakeSecret));
+    const both = withPasswords(await topologyConfig());
+    expect(() => renderRrConfig(both, options, fakeSecret)).toThrow(
+      /gobgpd does not apply TCP-MD5 to dynamic neighbors/,
+    );
   });
 
   it('declares the FRR peer-group before the listen range that names it', async () => {
