@@ -1,9 +1,11 @@
 import ipaddr from 'ipaddr.js';
 import type { HealthConfig, ServiceConfig } from '../config/schema.js';
 import { prefix } from '../core/cidr.js';
+import type { BackendSource } from '../sources/backends.js';
 import type { Endpoint } from './probe.js';
 
-export type ProbeTargets = { readonly endpoints: Endpoint[] } | { readonly unavailable: string };
+/** What to probe now (backends come and go), or why this service cannot be probed at all. */
+export type ProbeTargets = { readonly endpoints: () => Endpoint[] } | { readonly unavailable: string };
 
 /** The address a VIP range is probed at: its first host address (the range itself for /31, /32, /127, /128). */
 export function vipProbeAddress(vip: string): string {
@@ -16,21 +18,27 @@ export function vipProbeAddress(vip: string): string {
 }
 
 /**
- * What a service's health probe connects to. Through `backends`: each static backend (the probe
- * passes if any answers). Through `vip`: the VIP's first address on each TCP port, which only the
- * local data plane answers (it accepts the VIP range as local).
+ * What a service's health probe connects to. Through `backends`: its current backends (static, or
+ * the ready EndpointSlice endpoints), passing if any answers. Through `vip`: the VIP's first
+ * address on each TCP port, which only the local data plane answers (it accepts the range as local).
  */
-export function probeTargets(service: ServiceConfig, health: HealthConfig): ProbeTargets {
+export function probeTargets(
+  service: ServiceConfig,
+  health: HealthConfig,
+  backends: BackendSource,
+  hasKubernetes: boolean,
+): ProbeTargets {
   if (health.probe.through === 'vip') {
     const ports = service.ports.filter((p) => p.protocol === 'TCP');
     if (ports.length === 0) return { unavailable: `service ${service.name} has no TCP port to probe` };
     const host = vipProbeAddress(service.vip);
-    return { endpoints: ports.map((p) => ({ host, port: p.port })) };
+    const endpoints = ports.map((p) => ({ host, port: p.port }));
+    return { endpoints: () => endpoints };
   }
-  if ('static' in service.backends) {
-    return { endpoints: service.backends.static.map((b) => ({ host: b.address, port: b.port })) };
+  if ('kubernetes' in service.backends && !hasKubernetes) {
+    return {
+      unavailable: `service ${service.name} has Kubernetes backends but the config has no "kubernetes" section to list them`,
+    };
   }
-  return {
-    unavailable: `service ${service.name} has Kubernetes backends, which the bgp sidecar cannot list yet; use health.probe.through: vip`,
-  };
+  return { endpoints: () => backends.backends(service.name).map((b) => ({ host: b.address, port: b.port })) };
 }

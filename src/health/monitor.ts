@@ -5,7 +5,8 @@ import type { Endpoint, Probe } from './probe.js';
 
 export interface MonitorOptions {
   readonly name: string;
-  readonly endpoints: readonly Endpoint[];
+  /** Read before every probe: backends come and go. */
+  readonly endpoints: () => readonly Endpoint[];
   readonly probe: Probe;
   readonly rise: number;
   readonly fall: number;
@@ -53,7 +54,7 @@ export function createHealthMonitor(options: MonitorOptions) {
   options.metrics.healthy.set({ service }, 0);
 
   async function step(): Promise<void> {
-    const result = await options.probe.any(options.endpoints);
+    const result = await options.probe.any(options.endpoints());
     options.metrics.probes.inc({ service, result: result.ok ? 'ok' : 'fail' });
     const state = gate.record(result.ok, result.detail);
     log.debug({ event: 'probe', ok: result.ok, detail: result.detail }, 'probe');

@@ -94,7 +94,7 @@ export function createProbe(spec: ProbeSpec, deps: ProbeDeps = realProbeDeps) {
 
   /** Healthy when at least one endpoint answers: the data plane can serve someone. */
   async function any(endpoints: readonly Endpoint[]): Promise<ProbeResult> {
-    if (endpoints.length === 0) return { ok: false, detail: 'nothing to probe' };
+    if (endpoints.length === 0) return { ok: false, detail: 'no backend to probe (none is ready)' };
     const results = await Promise.all(endpoints.map(once));
     return results.find((r) => r.ok) ?? { ok: false, detail: results.map((r) => r.detail).join('; ') };
   }

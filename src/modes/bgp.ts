@@ -16,6 +16,7 @@ import { createSpeaker } from '../providers/bgp/speaker.js';
 import { createExabgpSupervisor, type ExabgpSupervisor } from '../providers/bgp/supervisor.js';
 import type { Source } from '../providers/types.js';
 import { renderExabgpConfig } from '../render/exabgp.js';
+import { createStaticBackends } from '../sources/backends.js';
 import type { ModeFactory, ModeRuntime } from './types.js';
 
 const ACK_TIMEOUT_MS = 5000;
@@ -50,7 +51,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * service's health gate passes. The sidecar owns exabgp: it writes exabgp's config, starts it
  * (and restarts it with backoff), and talks to it through a relay over a unix socket.
  */
-export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trigger }) => {
+export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trigger, kubernetes }) => {
   const bgp = config.bgp;
   if (bgp === undefined)
     throw new ConfigError('mode bgp needs a "bgp" section', [{ path: 'bgp', message: 'missing' }]);
@@ -63,6 +64,7 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
     logger,
     metrics: bgpMetrics,
     ackTimeoutMs: ACK_TIMEOUT_MS,
+    communities: bgp.communities,
     onChange: trigger,
   });
   const probe = createProbe({
@@ -70,9 +72,11 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
     path: config.health.probe.path,
     timeoutMs: config.health.timeoutSeconds * 1000,
   });
+  // Static backends from the config, or the ready EndpointSlice endpoints when Kubernetes is on.
+  const backends = kubernetes?.backends ?? createStaticBackends(config);
   const gates = new Map<string, HealthMonitor | GateState>();
   for (const service of config.services) {
-    const targets = probeTargets(service, config.health);
+    const targets = probeTargets(service, config.health, backends, kubernetes !== undefined);
     if ('unavailable' in targets) {
       log.error({ event: 'health', service: service.name, reason: targets.unavailable }, 'cannot probe');
       gates.set(service.name, { healthy: false, reason: targets.unavailable });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { probeTargets, vipProbeAddress } from '../../src/health/endpoints.js';
+import { createStaticBackends } from '../../src/sources/backends.js';
 
 describe('probe targets', () => {
   it.each([
@@ -26,20 +27,30 @@ describe('probe targets', () => {
       {},
     );
 
+  const endpointsOf = (c: ReturnType<typeof config>, backends = createStaticBackends(c), kube = false) => {
+    const targets = probeTargets(c.services[0]!, c.health, backends, kube);
+    return 'endpoints' in targets ? targets.endpoints() : targets;
+  };
+
   it('probes the static backends, or the VIP on its TCP ports', () => {
     const backends = { static: [{ address: '10.98.0.21', port: 8080 }] };
-    const c1 = config('backends', backends);
-    expect(probeTargets(c1.services[0]!, c1.health)).toEqual({
-      endpoints: [{ host: '10.98.0.21', port: 8080 }],
-    });
-    const c2 = config('vip', backends);
-    expect(probeTargets(c2.services[0]!, c2.health)).toEqual({ endpoints: [{ host: '10.1.1.1', port: 80 }] });
+    expect(endpointsOf(config('backends', backends))).toEqual([{ host: '10.98.0.21', port: 8080 }]);
+    expect(endpointsOf(config('vip', backends))).toEqual([{ host: '10.1.1.1', port: 80 }]);
+  });
+
+  it('reads the current backends before every probe (EndpointSlices change)', () => {
+    const c = config('backends', { kubernetes: { service: 'web' } });
+    let ready = [{ address: '10.244.1.9', port: 8080 }];
+    const kube = { backends: () => ready, onChange: () => () => {} };
+    const targets = probeTargets(c.services[0]!, c.health, kube, true);
+    const read = () => ('endpoints' in targets ? targets.endpoints() : []);
+    expect(read()).toEqual([{ host: '10.244.1.9', port: 8080 }]);
+    ready = [];
+    expect(read()).toEqual([]);
   });
 
   it('says when it cannot list the backends', () => {
     const c = config('backends', { kubernetes: { service: 'web' } });
-    expect(probeTargets(c.services[0]!, c.health)).toMatchObject({
-      unavailable: expect.stringMatching(/through: vip/),
-    });
+    expect(endpointsOf(c)).toMatchObject({ unavailable: expect.stringMatching(/no "kubernetes" section/) });
   });
 });

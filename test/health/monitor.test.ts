@@ -22,7 +22,7 @@ describe('health monitor', () => {
     const flips: GateState[] = [];
     const monitor = createHealthMonitor({
       name: 'web',
-      endpoints: [{ host: '10.0.0.1', port: 80 }],
+      endpoints: () => [{ host: '10.0.0.1', port: 80 }],
       probe: scripted([true, true, false, true, false, false]),
       rise: 2,
       fall: 2,
@@ -47,7 +47,7 @@ describe('health monitor', () => {
     let sleeps = 0;
     const monitor = createHealthMonitor({
       name: 'web',
-      endpoints: [],
+      endpoints: () => [],
       probe: scripted([true, true, true]),
       rise: 1,
       fall: 1,

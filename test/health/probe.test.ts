@@ -63,7 +63,7 @@ describe('probe with injected clock and socket', () => {
       ok: false,
       detail: 'tcp 10.0.0.1:80 failed: refused; tcp [::1]:8 failed: refused',
     });
-    expect(await probe.any([])).toEqual({ ok: false, detail: 'nothing to probe' });
+    expect(await probe.any([])).toEqual({ ok: false, detail: 'no backend to probe (none is ready)' });
   });
 
   it.each([

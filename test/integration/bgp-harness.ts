@@ -54,6 +54,7 @@ export function sidecarConfig(overrides: Record<string, unknown> = {}) {
       localAs: 65000,
       holdTime: 9,
       peers: [{ address: RR, as: 65000 }],
+      communities: ['65000:100'],
       topology: { router: { address: '10.77.0.9' } },
     },
     health: { intervalSeconds: 0.2, timeoutSeconds: 0.5, rise: 1, fall: 1 },
@@ -128,19 +129,22 @@ export async function createBench(name: string) {
       await writeFile(file, stringify(config));
       return start([NODE, cli, 'sidecar', '--config', file], `${tag}.log`, { HOST_IP: hostIp });
     },
-    /** The next hops gobgpd holds for a prefix. */
-    async nextHops(prefix: string): Promise<string[]> {
+    /** The paths gobgpd holds for a prefix: next hop and communities (as gobgp's uint32s). */
+    async paths(prefix: string): Promise<{ nextHop: string; communities: number[] }[]> {
       const { stdout } = await exec(
         'ip',
         inNs(['gobgp', '-u', '127.0.0.1', '-p', '50051', 'global', 'rib', '-j']),
       );
-      const rib = JSON.parse(stdout || '{}') as Record<
-        string,
-        { attrs?: { type: number; nexthop?: string }[] }[]
-      >;
-      return (rib[prefix] ?? []).flatMap((path) =>
-        (path.attrs ?? []).filter((a) => a.type === 3).map((a) => a.nexthop ?? ''),
-      );
+      type Attr = { type: number; nexthop?: string; communities?: number[] };
+      const rib = JSON.parse(stdout || '{}') as Record<string, { attrs?: Attr[] }[]>;
+      return (rib[prefix] ?? []).map((path) => ({
+        nextHop: path.attrs?.find((a) => a.type === 3)?.nexthop ?? '',
+        communities: path.attrs?.find((a) => a.type === 8)?.communities ?? [],
+      }));
+    },
+    /** The next hops gobgpd holds for a prefix. */
+    async nextHops(prefix: string): Promise<string[]> {
+      return (await this.paths(prefix)).map((p) => p.nextHop);
     },
     async http(path: string, listen = `${LB}:9402`): Promise<{ status: number; body: string }> {
       const { stdout } = await exec(

@@ -41,6 +41,7 @@ afterAll(async () => {
 describe('bgp sidecar with exabgp and gobgpd', () => {
   it('announces the VIP with its node IP as next hop once healthy', async () => {
     expect(await until('the route on the RR', hops, (h) => h.length > 0)).toEqual([LB]);
+    expect(await bench.paths(VIP)).toEqual([{ nextHop: LB, communities: [65000 * 65536 + 100] }]);
     const ready = await until(
       'readyz',
       () => bench.http('/readyz'),

@@ -14,8 +14,14 @@ export interface Route {
 export const routeKey = (route: Route): string => `${route.vip} ${route.nextHop}`;
 
 /** `neighbor ADDR` scopes a command to one session; without it exabgp sends to every neighbor. */
-export function announceCommand(route: Route, neighbor?: string): string {
-  return `${neighbor ? `neighbor ${neighbor} ` : ''}announce route ${route.vip} next-hop ${route.nextHop}`;
+export function announceCommand(
+  route: Route,
+  neighbor?: string,
+  communities: readonly string[] = [],
+): string {
+  const scope = neighbor ? `neighbor ${neighbor} ` : '';
+  const tags = communities.length > 0 ? ` community [ ${communities.join(' ')} ]` : '';
+  return `${scope}announce route ${route.vip} next-hop ${route.nextHop}${tags}`;
 }
 
 export function withdrawCommand(route: Route): string {

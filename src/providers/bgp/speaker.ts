@@ -39,6 +39,8 @@ export interface SpeakerDeps {
   readonly logger: Logger;
   readonly metrics: BgpMetrics;
   readonly ackTimeoutMs: number;
+  /** `bgp.communities`, attached to every announcement. */
+  readonly communities?: readonly string[];
   /** Something changed that a reconcile should look at (exabgp came or went, a session changed). */
   readonly onChange?: (why: string) => void;
   readonly now?: () => Date;
@@ -80,7 +82,8 @@ export function createSpeaker(deps: SpeakerDeps) {
   function send(action: 'announce' | 'withdraw', route: Route, why: Why, neighbor?: string): Promise<void> {
     const out = writer;
     if (out === undefined) return Promise.reject(new TransientError('exabgp is not connected'));
-    const command = action === 'announce' ? announceCommand(route, neighbor) : withdrawCommand(route);
+    const command =
+      action === 'announce' ? announceCommand(route, neighbor, deps.communities) : withdrawCommand(route);
     metrics.decisions.inc({ action, cause: why.cause });
     log.info(
       {

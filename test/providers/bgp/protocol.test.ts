@@ -57,5 +57,8 @@ describe('exabgp API lines', () => {
       'neighbor 10.99.0.2 announce route 10.1.1.0/24 next-hop 10.99.0.11',
     );
     expect(withdrawCommand(web)).toBe('withdraw route 10.1.1.0/24 next-hop 10.99.0.11');
+    expect(announceCommand(web, undefined, ['65000:100', '65000:200'])).toBe(
+      'announce route 10.1.1.0/24 next-hop 10.99.0.11 community [ 65000:100 65000:200 ]',
+    );
   });
 });
