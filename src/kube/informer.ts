@@ -29,6 +29,28 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly onChange?: (resource: string) => void;
 }
 
+/**
+ * Drops `metadata.managedFields` (server-side apply bookkeeping), the bulk of a pod that has had
+ * a few status updates, before anything caches the object: what client-go's transform functions
+ * are used for. Nothing in portlb reads it.
+ */
+function slim<T extends KubernetesObject>(obj: T): T {
+  if (obj?.metadata?.managedFields !== undefined) obj.metadata.managedFields = undefined;
+  return obj;
+}
+
+/** A Watch that slims every object before ListWatch stores it. */
+class SlimWatch extends Watch {
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase, obj, watchObj) => callback(phase, slim(obj), watchObj), done);
+  }
+}
+
 export interface Informer<T> {
   /** Resolves after the first list succeeded or failed; retries continue in the background. */
   start(): Promise<void>;
@@ -91,7 +113,9 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
       timer = setTimeout(() => reject(new Error(`list timed out after ${listTimeoutMs} ms`)), listTimeoutMs);
     });
     try {
-      return await Promise.race([options.list(), timeout]);
+      const list = await Promise.race([options.list(), timeout]);
+      for (const item of list.items) slim(item);
+      return list;
     } finally {
       clearTimeout(timer);
     }
@@ -123,7 +147,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
       await previous?.stop();
       const lw = new ListWatch<T>(
         options.path,
-        new Watch(options.kubeConfig),
+        new SlimWatch(options.kubeConfig),
         listWithTimeout,
         false,
         options.labelSelector,

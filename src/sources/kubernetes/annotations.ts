@@ -50,11 +50,24 @@ export type AnnotationResult =
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
 /** Parses portlb's annotations on an LB pod; other annotations are ignored. Problems name the annotation. */
+const NONE: AnnotationResult = { ok: true, value: { disabled: false } };
+const keys: readonly string[] = Object.values(ANNOTATIONS);
+
+// Building a zod schema costs far more than using one, and this runs for every LB pod on every
+// change: keep the schema for the last list of services.
+let cached: { key: string; schema: ReturnType<typeof schema> } | undefined;
+function schemaFor(knownServices: readonly string[]): ReturnType<typeof schema> {
+  const key = knownServices.join(',');
+  if (cached?.key !== key) cached = { key, schema: schema(knownServices) };
+  return cached.schema;
+}
+
 export function parseAnnotations(
   annotations: Readonly<Record<string, string>>,
   knownServices: readonly string[],
 ): AnnotationResult {
-  const result = schema(knownServices).safeParse(annotations);
+  if (!keys.some((k) => k in annotations)) return NONE;
+  const result = schemaFor(knownServices).safeParse(annotations);
   if (!result.success) {
     return {
       ok: false,
