@@ -47,7 +47,12 @@ class SlimWatch extends Watch {
     callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    return super.watch(path, queryParams, (phase, obj, watchObj) => callback(phase, slim(obj), watchObj), done);
+    return super.watch(
+      path,
+      queryParams,
+      (phase, obj, watchObj) => callback(phase, slim(obj), watchObj),
+      done,
+    );
   }
 }
 
