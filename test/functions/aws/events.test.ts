@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { parseFunctionEnv } from '../../../functions/aws/env.js';
+import { parseEvent } from '../../../functions/aws/events.js';
+
+const envelope = (source: string, detailType: string, detail: unknown) => ({
+  version: '0',
+  id: '7bf73129-1428-4cd3-a780-95db273d1602',
+  'detail-type': detailType,
+  source,
+  account: '123456789012',
+  time: '2021-11-11T21:29:54Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-1234567890abcdef0'],
+  detail,
+});
+
+describe('parseEvent', () => {
+  it.each([
+    [
+      'the state-change example from the AWS docs',
+      envelope('aws.ec2', 'EC2 Instance State-change Notification', {
+        'instance-id': 'i-1234567890abcdef0',
+        state: 'terminated',
+      }),
+      { kind: 'instance-state', instanceId: 'i-1234567890abcdef0', state: 'terminated' },
+    ],
+    [
+      'the spot interruption warning',
+      envelope('aws.ec2', 'EC2 Spot Instance Interruption Warning', {
+        'instance-id': 'i-1234567890abcdef0',
+        'instance-action': 'stop',
+      }),
+      { kind: 'spot-warning', instanceId: 'i-1234567890abcdef0', action: 'stop' },
+    ],
+    ['a scheduled event', envelope('aws.events', 'Scheduled Event', {}), { kind: 'scheduled' }],
+    [
+      'a portlb lifecycle event',
+      envelope('portlb.sidecar', 'portlb LB Lifecycle', {
+        version: 1,
+        owner: 'portlb',
+        node: 'n1',
+        instanceId: 'i-1234567890abcdef0',
+        state: 'draining',
+        at: 1700000000,
+      }),
+      { kind: 'lifecycle', detail: expect.objectContaining({ state: 'draining' }) },
+    ],
+  ])('accepts %s', (_name, event, expected) => {
+    const parsed = parseEvent(event);
+    expect(parsed).toEqual({ ok: true, event: expect.objectContaining(expected) });
+  });
+
+  it('accepts an envelope without version, as one AWS docs example shows it', () => {
+    const { version: _, ...event } = envelope('aws.events', 'Scheduled Event', {});
+    expect(parseEvent(event).ok).toBe(true);
+  });
+
+  it.each([
+    ['a string', 'hello', /not an EventBridge event/],
+    ['no detail-type', { id: 'x', source: 'aws.ec2' }, /event\.detail-type/],
+    [
+      'an unknown type',
+      envelope('aws.ec2', 'EC2 Instance Rebalance Recommendation', {}),
+      /unknown event type aws\.ec2 \/ EC2 Instance Rebalance/,
+    ],
+    [
+      'a bad instance id',
+      envelope('aws.ec2', 'EC2 Instance State-change Notification', { 'instance-id': 'x', state: 'stopped' }),
+      /detail\.instance-id: must be an EC2 instance id/,
+    ],
+    [
+      'an unknown state',
+      envelope('aws.ec2', 'EC2 Instance State-change Notification', {
+        'instance-id': 'i-1234567890abcdef0',
+        state: 'melting',
+      }),
+      /detail\.state/,
+    ],
+    [
+      'a lifecycle event with extra fields',
+      envelope('portlb.sidecar', 'portlb LB Lifecycle', {
+        version: 1,
+        owner: 'p',
+        node: 'n',
+        instanceId: 'i-1234567890abcdef0',
+        state: 'ready',
+        at: 1,
+        eni: 'eni-0123456789abcdef0',
+        extra: true,
+      }),
+      /detail/,
+    ],
+    [
+      'a lifecycle event of a future version',
+      envelope('portlb.sidecar', 'portlb LB Lifecycle', {
+        version: 2,
+        owner: 'p',
+        node: 'n',
+        instanceId: 'i-1234567890abcdef0',
+        state: 'ready',
+        at: 1,
+      }),
+      /detail\.version/,
+    ],
+  ])('refuses %s with a reason naming the field', (_name, event, reason) => {
+    const parsed = parseEvent(event);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.reason).toMatch(reason);
+  });
+});
+
+describe('parseFunctionEnv', () => {
+  const env = {
+    AWS_REGION: 'us-east-1',
+    PORTLB_VIPS: '192.0.2.0/24, 198.51.100.0/28',
+    PORTLB_ROUTE_TABLE_IDS: 'rtb-1,rtb-2',
+  };
+
+  it('reads the SAM template environment', () => {
+    const parsed = parseFunctionEnv({ ...env, PORTLB_EC2_ENDPOINT: 'http://127.0.0.1:5000' });
+    expect(parsed).toMatchObject({
+      ok: true,
+      config: {
+        vips: ['192.0.2.0/24', '198.51.100.0/28'],
+        tables: { ids: ['rtb-1', 'rtb-2'] },
+        owner: 'portlb',
+        staleSeconds: 180,
+        endpoint: 'http://127.0.0.1:5000',
+      },
+    });
+  });
+
+  it('reads a tag selector', () => {
+    const parsed = parseFunctionEnv({
+      ...env,
+      PORTLB_ROUTE_TABLE_IDS: undefined,
+      PORTLB_ROUTE_TABLE_TAGS: 'portlb.io/managed=true,team=net',
+    });
+    expect(parsed).toMatchObject({
+      ok: true,
+      config: { tables: { tags: { 'portlb.io/managed': 'true', team: 'net' } } },
+    });
+  });
+
+  it.each([
+    ['no VIPs', { PORTLB_VIPS: '' }, /PORTLB_VIPS/],
+    ['a VIP with host bits', { PORTLB_VIPS: '192.0.2.5/24' }, /PORTLB_VIPS.*host bits/],
+    ['both table selectors', { PORTLB_ROUTE_TABLE_TAGS: 'a=b' }, /exactly one of/],
+    ['a bad table id', { PORTLB_ROUTE_TABLE_IDS: 'table-1' }, /rtb-/],
+    ['no region', { AWS_REGION: undefined }, /AWS_REGION/],
+  ])('refuses %s', (_name, change, message) => {
+    const parsed = parseFunctionEnv({ ...env, ...change });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')).toMatch(message);
+  });
+});

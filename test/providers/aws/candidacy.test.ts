@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Candidacy,
+  candidateTag,
+  candidateTagKey,
+  decodeCandidacies,
+  newestCandidacies,
+  supersedes,
+  tagRoom,
+  toCandidates,
+} from '../../../src/providers/aws/candidacy.js';
+
+const base: Candidacy = {
+  instanceId: 'i-0123456789abcdef0',
+  eni: 'eni-0123456789abcdef0',
+  state: 'ready',
+  at: 1000,
+  node: 'ip-10-0-1-5.ec2.internal',
+};
+
+describe('candidacy tags', () => {
+  it('round-trips through a tag and stays within EC2 limits for the longest names', () => {
+    // prepare
+    const owner = 'o'.repeat(63);
+    const long = { ...base, instanceId: 'i-0123456789abcdef0', node: 'n'.repeat(253) };
+    // act
+    const tag = candidateTag(owner, long);
+    const back = decodeCandidacies({ [tag.Key]: tag.Value }, owner);
+    // assess
+    expect(tag.Key.length).toBeLessThanOrEqual(128);
+    expect(tag.Value.length).toBeLessThanOrEqual(256);
+    expect(back.problems).toEqual([]);
+    expect(back.candidacies[0]).toMatchObject({
+      instanceId: long.instanceId,
+      eni: long.eni,
+      state: 'ready',
+      at: 1000,
+    });
+  });
+
+  it.each([
+    ['a bad instance id', 'i-xyz', 'eni-0123456789abcdef0 ready 1000 n'],
+    ['a bad ENI', 'i-0123456789abcdef0', 'eni-zz ready 1000 n'],
+    ['an unknown state', 'i-0123456789abcdef0', 'eni-0123456789abcdef0 sleeping 1000 n'],
+    ['no timestamp', 'i-0123456789abcdef0', 'eni-0123456789abcdef0 ready'],
+    ['a timestamp that is not a number', 'i-0123456789abcdef0', 'eni-0123456789abcdef0 ready soon n'],
+  ])('reports %s as a problem and never trusts it', (_name, instance, value) => {
+    const decoded = decodeCandidacies({ [candidateTagKey('portlb', instance)]: value }, 'portlb');
+    expect(decoded.candidacies).toEqual([]);
+    expect(decoded.problems).toHaveLength(1);
+  });
+
+  it("ignores other owners' and unrelated tags", () => {
+    const decoded = decodeCandidacies(
+      { Name: 'main', [candidateTag('other', base).Key]: candidateTag('other', base).Value },
+      'portlb',
+    );
+    expect(decoded).toEqual({ candidacies: [], problems: [] });
+  });
+
+  const draining = { ...base, state: 'draining' as const };
+  it.each([
+    ['a newer report', { ...base, at: 1001 }, base, true],
+    ['an older report', { ...base, at: 999 }, base, false],
+    ['the same report (a replay)', base, base, false],
+    ['draining in the same second as ready', draining, base, true],
+    ['ready in the same second as draining', base, draining, false],
+    ['anything, when nothing is held', base, undefined, true],
+  ])('%s: supersedes is %s', (_name, next, held, expected) => {
+    expect(supersedes(next, held)).toBe(expected);
+  });
+
+  it('keeps the newest report per instance across tables', () => {
+    const newer = { ...base, state: 'draining' as const, at: 1005 };
+    expect(newestCandidacies([[base], [newer], []])).toEqual([newer]);
+  });
+
+  it.each([
+    ['ready and fresh', base, undefined, true, undefined],
+    ['draining', { ...base, state: 'draining' as const }, undefined, false, /is draining/],
+    ['stale', { ...base, at: 500 }, undefined, false, /500 s old \(stale after 180 s\)/],
+    ['on an instance known to be going away', base, 'instance is terminated', false, /terminated/],
+  ])('a candidacy that is %s', (_name, candidacy, down, healthy, reason) => {
+    const [candidate] = toCandidates([candidacy], {
+      now: 1000,
+      staleSeconds: 180,
+      down: down ? new Map([[base.instanceId, down]]) : undefined,
+    });
+    expect(candidate?.healthy).toBe(healthy);
+    if (reason) expect(candidate?.reason).toMatch(reason);
+  });
+
+  it('counts the room left under the 50-tag limit', () => {
+    const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v']));
+    expect(tagRoom(tags)).toBe(2);
+  });
+});
