@@ -25,22 +25,23 @@ const ACK_TIMEOUT_MS = 5000;
 const RELAY = fileURLToPath(new URL('../providers/bgp/relay.js', import.meta.url));
 
 /**
- * The environment exabgp runs with: acks on (we track every command), no CLI pipes (several LB
- * speakers share one filesystem in the lab), logs on stdout for us to collect, and no privilege
- * drop, so that it can reach the sidecar's socket. Config `bgp.exabgp.env` overrides any of it.
+ * The environment exabgp runs with: no CLI pipes (several LB speakers share one filesystem in the
+ * lab), logs on stdout for us to collect, and no privilege drop, so that it can reach the
+ * sidecar's socket; `bgp.exabgp.env` may override those. Acks and JSON it may not: the announcer
+ * counts a route as announced only on exabgp's `done`, and reads session state from its JSON.
  */
-function exabgpEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function exabgpEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    'exabgp.api.ack': 'true',
     'exabgp.api.cli': 'false',
-    'exabgp.api.encoder': 'json',
     'exabgp.log.destination': 'stdout',
     'exabgp.daemon.daemonize': 'false',
     'exabgp.daemon.pid': '',
     'exabgp.daemon.user': userInfo().username,
     'exabgp.daemon.drop': 'false',
     ...extra,
+    'exabgp.api.ack': 'true',
+    'exabgp.api.encoder': 'json',
   };
 }
 
