@@ -12,6 +12,8 @@ const bench = await createBench('bgp');
 let cli: string;
 let backend: ReturnType<typeof bench.startBackend>;
 let sidecar: Awaited<ReturnType<typeof bench.startSidecar>>;
+let rr: Awaited<ReturnType<typeof bench.startGobgp>>;
+let rrToml: string;
 
 const hops = () => bench.nextHops(VIP);
 const events = async (event: string) => (await bench.logEvents()).filter((e) => e.event === event);
@@ -20,7 +22,8 @@ beforeAll(async () => {
   cli = await buildCli();
   await bench.up();
   const config = parseConfig(sidecarConfig(), {});
-  await bench.startGobgp(renderRrConfig(config, { flavor: 'gobgp' }));
+  rrToml = renderRrConfig(config, { flavor: 'gobgp' });
+  rr = await bench.startGobgp(rrToml);
   backend = bench.startBackend();
   await until(
     'gobgpd',
@@ -90,6 +93,27 @@ describe('bgp sidecar with exabgp and gobgpd', () => {
     );
     expect(resent).toHaveLength(1);
     expect((await bench.http('/metrics')).body).toContain('portlb_exabgp_starts_total{result="started"} 2');
+  });
+
+  it('reports a route reflector that is down, and re-sends the full set when the session returns', async () => {
+    rr.child.kill('SIGKILL');
+    await rr.exited;
+    const metrics = await until(
+      'the session to go down',
+      async () => (await bench.http('/metrics')).body,
+      (m) => m.includes('portlb_bgp_session_up{peer="10.77.0.1"} 0'),
+    );
+    expect(metrics).toContain('portlb_bgp_session_changes_total{peer="10.77.0.1",state="down"}');
+    const ready = await bench.http('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatch(/no BGP session is up: 10.77.0.1 down/);
+    const before = (await events('announce')).filter((e) => e.cause === 'session_up').length;
+    rr = await bench.startGobgp(rrToml);
+    // exabgp keeps dialling; when the session is up the sidecar re-sends the whole set to it.
+    expect(await until('the route on the new RR', hops, (h) => h.length > 0, 30_000)).toEqual([LB]);
+    const after = (await events('announce')).filter((e) => e.cause === 'session_up').length;
+    expect(after).toBe(before + 1);
+    expect((await bench.http('/readyz')).status).toBe(200);
   });
 
   it('withdraws on SIGTERM before it exits, then drains', async () => {
