@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addressFamily, prefix } from '../core/cidr.js';
 import type { DesiredRoute } from '../core/model.js';
 import { ConfigError } from '../errors.js';
 import { probeTargets } from '../health/endpoints.js';
@@ -57,6 +58,17 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
   if (bgp === undefined)
     throw new ConfigError('mode bgp needs a "bgp" section', [{ path: 'bgp', message: 'missing' }]);
   const self = resolveBgpSelf(config);
+  // An IPv6 VIP with an IPv4 next hop needs extended next hops (RFC 8950), which portlb does not
+  // configure yet: refuse it before anything is announced rather than have exabgp reject it forever.
+  const mismatched = config.services.filter((s) => prefix(s.vip).family !== addressFamily(self.nextHop));
+  if (mismatched.length > 0) {
+    throw new ConfigError(`bgp mode: next hop ${self.nextHop} is not of the VIPs' address family`, [
+      ...mismatched.map((s) => ({
+        path: `services[${config.services.indexOf(s)}].vip`,
+        message: `${s.vip} needs a next hop of its own family; this node's is ${self.nextHop}`,
+      })),
+    ]);
+  }
   const log = logger.child({ component: 'bgp-mode' });
   const bgpMetrics = createBgpMetrics(metrics);
   const healthMetrics = createHealthMetrics(metrics.registry);

@@ -53,6 +53,22 @@ describe('bgp mode', () => {
     ]);
   });
 
+  it('refuses an IPv6 VIP with an IPv4 next hop, before anything is announced', async () => {
+    const v6 = {
+      ...doc,
+      allowedVipPools: ['2001:db8:1::/48'],
+      services: [{ ...doc.services[0]!, vip: '2001:db8:1::/64' }],
+    };
+    const config = parseConfig(v6, { HOST_IP: '10.99.0.11' });
+    const deps = {
+      config,
+      logger: silentLogger(),
+      metrics: createMetrics({ defaults: false }),
+      trigger: () => {},
+    };
+    await expect(createBgpMode(deps)).rejects.toThrow(/not of the VIPs' address family/);
+  });
+
   it('refuses to start without a next hop', async () => {
     await expect(mode({})).rejects.toBeInstanceOf(ConfigError);
   });
