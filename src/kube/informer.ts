@@ -170,7 +170,13 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
         failed = true;
         fail(gen, cause);
       });
-      await lw.start();
+      try {
+        await lw.start();
+      } catch (cause) {
+        // ListWatch reports most failures through 'error'; anything thrown must also retry.
+        failed = true;
+        fail(gen, cause);
+      }
       if (!ours() || failed) return;
       // The list is authoritative: drop what vanished while we were not watching.
       const fresh = lw.list();
