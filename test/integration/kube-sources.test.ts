@@ -1,7 +1,9 @@
-import { EventsV1Api } from '@kubernetes/client-node';
+import { EventsV1Api, type V1Node } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesiredRoute } from '../../src/core/model.js';
 import { createEventRecorder, type EventRecorder } from '../../src/kube/events.js';
+import { createInformer } from '../../src/kube/informer.js';
+import { kubeMetrics } from '../../src/kube/metrics.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createEndpointSliceBackends } from '../../src/sources/kubernetes/backends.js';
@@ -51,7 +53,7 @@ describe('Kubernetes sources on a real API server', () => {
       targetOf: defaultTargetOf('gcp'),
       relistMs: 60_000,
       logger,
-      metrics: (await import('../../src/kube/metrics.js')).kubeMetrics(metrics.registry),
+      metrics: kubeMetrics(metrics.registry),
       recorder,
       onChange: () => void changes++,
     });
@@ -135,6 +137,64 @@ describe('Kubernetes sources on a real API server', () => {
     await fx.podReady(NS, 'lb-3', false);
     await eventually('changes flow again', healthy, (t) => !t.includes(url('n3')));
     expect(changes).toBeGreaterThan(0);
+  });
+});
+
+describe('informer against a stalled API server', () => {
+  let kube: KubeTestServer;
+  beforeAll(async () => {
+    kube = await startKube();
+  });
+  afterAll(async () => kube?.stop());
+
+  it('a hung API server is noticed by the periodic relist; the cache stays; it recovers', async () => {
+    const fx = fixtures(kube.admin);
+    await fx.node('n1', { address: '10.0.0.1' });
+    const metrics = createMetrics({ defaults: false });
+    const informer = createInformer<V1Node>({
+      resource: 'nodes',
+      kubeConfig: kube.admin,
+      path: '/api/v1/nodes',
+      list: () => fx.core.listNode(),
+      relistMs: 1_000,
+      listTimeoutMs: 1_000,
+      backoff: { minMs: 200, maxMs: 1_000 },
+      logger: createLogger('silent'),
+      metrics: kubeMetrics(metrics.registry),
+    });
+    await informer.start();
+    expect(informer.list().map((n) => n.metadata?.name)).toEqual(['n1']);
+    kube.pauseApiServer(true);
+    try {
+      await eventually(
+        'stall noticed',
+        () => informer.up(),
+        (up) => !up,
+        10_000,
+      );
+      expect(informer.lastError()).toContain('timed out');
+      expect(informer.list().map((n) => n.metadata?.name)).toEqual(['n1']);
+    } finally {
+      kube.pauseApiServer(false);
+    }
+    await eventually(
+      'recovered',
+      () => informer.up(),
+      (up) => up,
+      15_000,
+    );
+    await fx.node('n2', { address: '10.0.0.2' });
+    await eventually(
+      'sees changes again',
+      () => informer.list().length,
+      (n) => n === 2,
+      5_000,
+    );
+    const restarts = await metrics.registry.getSingleMetric('portlb_kube_informer_restarts_total')?.get();
+    const byReason = Object.fromEntries((restarts?.values ?? []).map((v) => [v.labels.reason, v.value]));
+    expect(byReason.relist).toBeGreaterThan(0);
+    expect(byReason.error).toBeGreaterThan(0);
+    await informer.stop();
   });
 });
 

@@ -43,6 +43,8 @@ export interface KubeTestServer {
   stopApiServer(): Promise<void>;
   /** Starts kube-apiserver again on the same port. */
   startApiServer(): Promise<void>;
+  /** SIGSTOP / SIGCONT kube-apiserver: connections stay open and nothing answers (a silent stall). */
+  pauseApiServer(paused: boolean): void;
   /** Measured start time of etcd + kube-apiserver, for the record. */
   readonly startMs: number;
   stop(): Promise<void>;
@@ -276,8 +278,10 @@ export async function startKube(): Promise<KubeTestServer> {
         );
       },
       stopApiServer: () => stopChild(apiserver),
+      pauseApiServer: (paused) => void apiserver?.kill(paused ? 'SIGSTOP' : 'SIGCONT'),
       startApiServer,
       async stop() {
+        apiserver?.kill('SIGCONT');
         await stopChild(apiserver);
         await stopChild(etcd);
         await rm(dir, { recursive: true, force: true });
