@@ -43,7 +43,7 @@ try {
   const counted = new EC2Client({ ...motoClientConfig(proxy.endpoint), maxAttempts: 5 });
   const vpc = await buildVpc(direct, { tables: TABLES, nodes: 3 });
   const nodes = [...vpc.nodes].sort((a, b) => (a.eni < b.eni ? -1 : 1));
-  const now = () => Math.floor(Date.now() / 1000);
+  const now = Date.now;
   for (const n of nodes) {
     await direct.send(
       new ModifyNetworkInterfaceAttributeCommand({
@@ -51,7 +51,7 @@ try {
         SourceDestCheck: { Value: false },
       }),
     );
-    await publishCandidacyTags(direct, vpc.tables, n, now() - 10);
+    await publishCandidacyTags(direct, vpc.tables, n, now() - 10_000);
   }
 
   // The sidecar's reconcile, exactly as aws mode wires it.

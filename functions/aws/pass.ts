@@ -31,7 +31,7 @@ export interface PassDeps {
   readonly ec2: Ec2Port;
   readonly config: FunctionConfig;
   readonly logger: Logger;
-  /** Unix seconds. */
+  /** Unix milliseconds. */
   readonly now: () => number;
 }
 
@@ -105,7 +105,7 @@ function expiredKeys(
       return (
         state === undefined ||
         state === 'terminated' ||
-        (c.state === 'gone' && now - c.at > GONE_RETENTION_SECONDS)
+        (c.state === 'gone' && now - c.at > GONE_RETENTION_SECONDS * 1000)
       );
     })
     .map((c) => candidateTagKey(owner, c.instanceId));

@@ -25,6 +25,6 @@ export function functionDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps 
     env: parsed,
     logger,
     pass: runPass,
-    deps: { ec2, logger, now: () => Date.now() / 1000 },
+    deps: { ec2, logger, now: Date.now },
   };
 }

@@ -51,7 +51,7 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   const kubernetes = config.kubernetes
     ? createKubernetesRuntime({ config, mode, logger, metrics, trigger: (why) => trigger(why) })
     : undefined;
-  const deps = { config, logger, metrics, trigger: (why: string) => trigger(why), kubernetes };
+  const deps = { config, logger, metrics, trigger: (why: string) => trigger(why), kubernetes, providerId };
   const runtime: ModeRuntime = options.state
     ? {
         mode,

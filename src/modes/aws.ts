@@ -1,5 +1,6 @@
 import { Counter } from 'prom-client';
 import { ConfigError } from '../errors.js';
+import { createServiceGates } from '../health/services.js';
 import { createAnnouncer } from '../providers/aws/announcer.js';
 import { createEc2Client, createEventBridgeClient } from '../providers/aws/client.js';
 import { parseProviderId } from '../providers/aws/instances.js';
@@ -10,6 +11,7 @@ import { createTableSnapshot } from '../providers/aws/snapshot.js';
 import { createCandidateSource } from '../providers/aws/source.js';
 import { alwaysLeader, type LeaderElector } from '../runtime/leader.js';
 import { createReconciler } from '../runtime/reconcile.js';
+import { createStaticBackends } from '../sources/backends.js';
 import type { ModeDeps, ModeFactory, ModeRuntime } from './types.js';
 
 export interface AwsModeOptions {
@@ -20,9 +22,14 @@ export interface AwsModeOptions {
   readonly leader: LeaderElector;
   /** The Node's `spec.providerID`, once known. */
   readonly providerId: () => string | undefined;
-  /** This LB pod can serve (data plane healthy, pod Ready). */
+  /**
+   * This LB pod can serve. By default: every service passes its health check (config `health`,
+   * as in bgp mode) and, with Kubernetes, the pod is Ready and not terminating. Tests pass their own.
+   */
   readonly healthy?: () => boolean;
-  /** Unix seconds. */
+  /** With the default health check: is this pod Ready (Kubernetes)? */
+  readonly podReady?: () => boolean;
+  /** Unix milliseconds. */
   readonly now?: () => number;
   /** How often the candidacy state is checked (ms); a publish happens only on change or refresh. */
   readonly checkMs?: number;
@@ -45,7 +52,7 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
   if (aws.publish === 'eventbridge' && options.events === undefined) {
     throw new ConfigError('aws.publish is eventbridge but no EventBridge client was given');
   }
-  const now = options.now ?? (() => Date.now() / 1000);
+  const now = options.now ?? Date.now;
   const log = logger.child({ component: 'aws-mode' });
   const selector = 'ids' in aws.routeTables ? { ids: aws.routeTables.ids } : { tags: aws.routeTables.tags };
   const snapshot = createTableSnapshot(options.ec2, selector);
@@ -70,6 +77,19 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
     return id === undefined ? undefined : parseProviderId(id).instanceId;
   };
   const direct = aws.publish === 'tags';
+  const gates =
+    options.healthy === undefined
+      ? createServiceGates({
+          config,
+          backends: deps.kubernetes?.backends ?? createStaticBackends(config),
+          hasKubernetes: deps.kubernetes !== undefined,
+          registry: deps.metrics.registry,
+          logger,
+          onChange: () => void tick(),
+        })
+      : undefined;
+  const healthy =
+    options.healthy ?? (() => (gates?.overall().healthy ?? false) && (options.podReady?.() ?? true));
   const announcer = createAnnouncer({
     ec2: options.ec2,
     publish:
@@ -81,7 +101,7 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
     node: config.identity.nodeName ?? config.identity.podName ?? 'unknown',
     nodeIp: config.identity.hostIp,
     instanceId,
-    healthy: options.healthy ?? (() => true),
+    healthy,
     refreshSeconds: aws.candidacy.refreshSeconds,
     now,
     logger,
@@ -104,6 +124,7 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
       options.leader.onChange((leading) =>
         log.info({ event: 'leader', leading }, leading ? 'leading' : 'following'),
       );
+      gates?.start();
       await tick();
       timer = setInterval(() => void tick(), options.checkMs ?? 1000);
       timer.unref();
@@ -119,12 +140,14 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
     ],
     status: () => ({
       ...announcer.status(),
+      ...(gates && { health: gates.overall() }),
       leader: options.leader.holder(),
       leading: options.leader.isLeader(),
     }),
     async shutdown() {
       clearInterval(timer);
       await ticking;
+      await gates?.stop();
       await announcer.announce('draining');
       if (direct) {
         // Moving the routes off this node is safe for any pod, leader or not: the choice is
@@ -141,6 +164,7 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
     async close() {
       clearInterval(timer);
       await ticking;
+      await gates?.stop();
     },
   };
 }
@@ -171,7 +195,7 @@ export const createAwsModeFromConfig: ModeFactory = async (deps) => {
     ec2,
     events: aws.publish === 'eventbridge' ? createEventBridgeClient({ region: aws.region }) : undefined,
     leader,
-    providerId: () => kube?.ownNode()?.providerId ?? process.env.PORTLB_PROVIDER_ID,
+    providerId: () => deps.providerId ?? kube?.ownNode()?.providerId ?? process.env.PORTLB_PROVIDER_ID,
     healthy: () => {
       const pod =
         self && kube?.source.pods().find((p) => p.name === self.name && p.namespace === self.namespace);

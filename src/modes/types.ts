@@ -16,6 +16,8 @@ export interface ModeDeps {
    * from EndpointSlices, a Lease elector (aws), Events. The sidecar starts and stops it.
    */
   readonly kubernetes?: KubernetesRuntime | undefined;
+  /** The Node's `spec.providerID` when the sidecar already knows it (`--provider-id`, or read for `auto`). */
+  readonly providerId?: string | undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   fixture,
   type Moto,
   motoClient,
-  nowSeconds,
+  nowMs,
   publishCandidacy,
   startMoto,
 } from './aws-helpers.js';
@@ -46,7 +46,7 @@ describe('EC2 provider: failures moto does not produce', () => {
     faults.fail.clear();
     faults.routeAlreadyExists = false;
     vpc = await fixture(client.ec2, { tables: 1, nodes: 2 });
-    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowSeconds());
+    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
     client.reset();
   });
 
@@ -61,7 +61,7 @@ describe('EC2 provider: failures moto does not produce', () => {
       owner: 'portlb',
       services: [{ name: 'web', vip: VIP }],
       staleSeconds: 180,
-      now: nowSeconds,
+      now: nowMs,
       logger,
     });
     const provider = createEc2Provider({ ec2: client.ec2, snapshot, owner: 'portlb', vips: [VIP], logger });

@@ -22,7 +22,7 @@ import {
   fixture,
   type Moto,
   motoClient,
-  nowSeconds,
+  nowMs,
   publishCandidacy,
   startMoto,
 } from './aws-helpers.js';
@@ -175,7 +175,7 @@ describe('Lambda handlers from the built bundle, against moto', () => {
           SourceDestCheck: { Value: false },
         }),
       );
-      await publishCandidacy(client.ec2, vpc, n, 'ready', nowSeconds() - 10);
+      await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs() - 10_000);
     }
     for (const table of vpc.tables) {
       for (const vip of VIPS) {
@@ -276,7 +276,7 @@ describe('Lambda handlers from the built bundle, against moto', () => {
     const { DeleteRouteCommand } = await import('@aws-sdk/client-ec2');
     await client.ec2.send(new DeleteRouteCommand({ RouteTableId: table, DestinationCidrBlock: VIPS[1] }));
     await client.ec2.send(new TerminateInstancesCommand({ InstanceIds: [node(2).instanceId] }));
-    await publishCandidacy(client.ec2, vpc, node(0), 'draining', nowSeconds());
+    await publishCandidacy(client.ec2, vpc, node(0), 'draining', nowMs());
     // act
     const result = await sweep(scheduled());
     const again = await sweep(scheduled());
@@ -302,20 +302,20 @@ describe('Lambda handlers from the built bundle, against moto', () => {
       }),
     );
     const base = { version: 1 as const, owner: 'portlb', node: 'node-c' };
-    const ready = lifecycle({ ...base, instanceId: node(2).instanceId, state: 'ready', at: nowSeconds() });
+    const ready = lifecycle({ ...base, instanceId: node(2).instanceId, state: 'ready', at: nowMs() });
     const draining = lifecycle({
       ...base,
       node: 'node-a',
       instanceId: node(0).instanceId,
       state: 'draining',
-      at: nowSeconds(),
+      at: nowMs(),
     });
     const stale = lifecycle({
       ...base,
       node: 'node-a',
       instanceId: node(0).instanceId,
       state: 'ready',
-      at: nowSeconds() - 5,
+      at: nowMs() - 5_000,
     });
     // act
     const r1 = await lifecycleHandler(ready);
@@ -343,7 +343,7 @@ describe('Lambda handlers from the built bundle, against moto', () => {
       instanceId: node(1).instanceId,
       eni: node(0).eni,
       state: 'ready',
-      at: nowSeconds(),
+      at: nowMs(),
     });
     const result = await lifecycleHandler(event);
     expect(result).toMatchObject({ status: 'failed', reason: expect.stringMatching(/is not attached to/) });
@@ -357,7 +357,7 @@ describe('Lambda handlers from the built bundle, against moto', () => {
       node: 'x',
       instanceId: node(0).instanceId,
       state: 'gone',
-      at: nowSeconds(),
+      at: nowMs(),
     });
     expect(await lifecycleHandler(event)).toMatchObject({ status: 'noop' });
     expect(await targets()).toEqual(all(node(0).eni));

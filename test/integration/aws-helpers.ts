@@ -85,4 +85,4 @@ export function ec2Error(name: string, message: string, status = 400): EC2Servic
   });
 }
 
-export const nowSeconds = () => Math.floor(Date.now() / 1000);
+export const nowMs = () => Date.now();

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import {
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
@@ -23,7 +24,7 @@ import {
   fixture,
   type Moto,
   motoClient,
-  nowSeconds,
+  nowMs,
   publishCandidacy,
   startMoto,
 } from './aws-helpers.js';
@@ -108,6 +109,7 @@ describe('aws mode (sidecar) against moto', () => {
         events: options.events,
         leader,
         providerId: () => `aws:///us-east-1a/${node(i).instanceId}`,
+        healthy: () => true,
         checkMs: 60_000,
       },
     );
@@ -222,7 +224,7 @@ describe('aws mode (sidecar) against moto', () => {
         return events.send(command);
       }) as EventsPort['send'],
     };
-    await publishCandidacy(client.ec2, vpc, node(1), 'ready', nowSeconds());
+    await publishCandidacy(client.ec2, vpc, node(1), 'ready', nowMs());
     client.reset();
     // act
     const s = await sidecar(2, handLeader(true), { publish: 'eventbridge', events: recording });
@@ -232,7 +234,7 @@ describe('aws mode (sidecar) against moto', () => {
       {
         ec2: client.ec2,
         logger: silentLogger(),
-        now: nowSeconds,
+        now: nowMs,
         config: {
           region: 'us-east-1',
           owner: 'portlb',
@@ -280,11 +282,60 @@ describe('aws mode (sidecar) against moto', () => {
     );
     const runtime = await createAwsMode(
       { config, logger: silentLogger(), metrics: createMetrics({ defaults: false }), trigger: () => {} },
-      { ec2: client.ec2, leader: handLeader(true), providerId: () => undefined, checkMs: 60_000 },
+      {
+        ec2: client.ec2,
+        leader: handLeader(true),
+        providerId: () => undefined,
+        healthy: () => true,
+        checkMs: 60_000,
+      },
     );
     started.push(runtime);
     await runtime.start?.();
     expect(runtime.notReady?.().join('; ')).toMatch(/no providerID/);
     expect(client.writes()).toBe(0);
+  });
+
+  it('without a health override, is a candidate only while its services pass their health check', async () => {
+    // prepare: a real backend on loopback; the sidecar probes it (config health, as in bgp mode)
+    const backend = createServer((socket) => socket.end());
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
+    const port = (backend.address() as { port: number }).port;
+    const config = parseConfig(
+      {
+        mode: 'aws',
+        allowedVipPools: ['192.0.2.0/24'],
+        services: [
+          {
+            name: 'web',
+            vip: VIP,
+            ports: [{ port: 80 }],
+            backends: { static: [{ address: '127.0.0.1', port }] },
+          },
+        ],
+        aws: { routeTables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } } },
+        health: { intervalSeconds: 0.1, timeoutSeconds: 0.5, rise: 1, fall: 1 },
+      },
+      { NODE_NAME: 'node-0', HOST_IP: node(0).ip },
+    );
+    const runtime = await createAwsMode(
+      { config, logger: silentLogger(), metrics: createMetrics({ defaults: false }), trigger: () => {} },
+      {
+        ec2: client.ec2,
+        leader: handLeader(true),
+        providerId: () => `aws:///us-east-1a/${node(0).instanceId}`,
+        checkMs: 50,
+      },
+    );
+    started.push(runtime);
+    const state = async () =>
+      (await candidacies()).flat().find((c) => c.instanceId === node(0).instanceId)?.state;
+    // act
+    await runtime.start?.();
+    await expect.poll(state, { timeout: 10_000, interval: 100 }).toBe('ready');
+    await new Promise<void>((r) => backend.close(() => r()));
+    // assess
+    await expect.poll(state, { timeout: 10_000, interval: 100 }).toBe('draining');
+    expect(JSON.stringify(runtime.status?.())).toMatch(/"healthy":false/);
   });
 });

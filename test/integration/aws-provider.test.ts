@@ -20,7 +20,7 @@ import {
   fixture,
   type Moto,
   motoClient,
-  nowSeconds,
+  nowMs,
   publishCandidacy,
   startMoto,
 } from './aws-helpers.js';
@@ -35,7 +35,7 @@ function reconcilerFor(client: CountingClient, selector: TableSelector, vips = V
     owner: 'portlb',
     services: vips.map((vip, i) => ({ name: `web${i}`, vip })),
     staleSeconds: 180,
-    now: nowSeconds,
+    now: nowMs,
     logger,
   });
   const provider = createEc2Provider({ ec2: client.ec2, snapshot, owner: 'portlb', vips, logger });
@@ -66,7 +66,7 @@ describe('EC2 provider against moto', () => {
 
   it('routes every VIP in every managed table to the lowest healthy candidate, then costs one Describe and no writes', async () => {
     // prepare
-    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowSeconds());
+    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
     const reconciler = reconcilerFor(client, byTag);
     // act
     const first = await reconciler.reconcile('test');
@@ -86,7 +86,7 @@ describe('EC2 provider against moto', () => {
   it('turns SourceDestCheck off on the target ENI once, only when it is on', async () => {
     // prepare
     const target = sortedEnis()[0]!;
-    await publishCandidacy(client.ec2, vpc, vpc.nodes.find((n) => n.eni === target)!, 'ready', nowSeconds());
+    await publishCandidacy(client.ec2, vpc, vpc.nodes.find((n) => n.eni === target)!, 'ready', nowMs());
     const reconciler = reconcilerFor(client, byTag);
     // act
     await reconciler.reconcile('test');
@@ -107,7 +107,7 @@ describe('EC2 provider against moto', () => {
         SourceDestCheck: { Value: false },
       }),
     );
-    await publishCandidacy(client.ec2, vpc, vpc.nodes.find((n) => n.eni === target)!, 'ready', nowSeconds());
+    await publishCandidacy(client.ec2, vpc, vpc.nodes.find((n) => n.eni === target)!, 'ready', nowMs());
     client.reset();
     // act
     await reconcilerFor(client, byTag).reconcile('test');
@@ -118,7 +118,7 @@ describe('EC2 provider against moto', () => {
 
   it('keeps a healthy current target, even one it would not have chosen (a function set it)', async () => {
     // prepare
-    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowSeconds());
+    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
     const reconciler = reconcilerFor(client, byTag);
     await reconciler.reconcile('test');
     const chosenByFunction = sortedEnis()[2]!;
@@ -144,17 +144,11 @@ describe('EC2 provider against moto', () => {
 
   it('moves routes with one ReplaceRoute each when the current target drains', async () => {
     // prepare
-    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowSeconds() - 5);
+    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs() - 5_000);
     const reconciler = reconcilerFor(client, byTag);
     await reconciler.reconcile('test');
     const [first, second] = sortedEnis();
-    await publishCandidacy(
-      client.ec2,
-      vpc,
-      vpc.nodes.find((n) => n.eni === first)!,
-      'draining',
-      nowSeconds(),
-    );
+    await publishCandidacy(client.ec2, vpc, vpc.nodes.find((n) => n.eni === first)!, 'draining', nowMs());
     client.reset();
     // act
     const outcome = await reconciler.reconcile('test');
@@ -173,10 +167,10 @@ describe('EC2 provider against moto', () => {
 
   it('keeps the route when no candidate is healthy (never deletes without a replacement)', async () => {
     // prepare
-    await publishCandidacy(client.ec2, vpc, node(0), 'ready', nowSeconds() - 5);
+    await publishCandidacy(client.ec2, vpc, node(0), 'ready', nowMs() - 5_000);
     const reconciler = reconcilerFor(client, byTag);
     await reconciler.reconcile('test');
-    await publishCandidacy(client.ec2, vpc, node(0), 'gone', nowSeconds());
+    await publishCandidacy(client.ec2, vpc, node(0), 'gone', nowMs());
     client.reset();
     // act
     const outcome = await reconciler.reconcile('test');
@@ -194,9 +188,9 @@ describe('EC2 provider against moto', () => {
       vpc,
       vpc.nodes.find((n) => n.eni === first)!,
       'ready',
-      nowSeconds() - 600,
+      nowMs() - 600_000,
     );
-    await publishCandidacy(client.ec2, vpc, vpc.nodes.find((n) => n.eni === second)!, 'ready', nowSeconds());
+    await publishCandidacy(client.ec2, vpc, vpc.nodes.find((n) => n.eni === second)!, 'ready', nowMs());
     // act
     await reconcilerFor(client, byTag).reconcile('test');
     // assess
@@ -219,7 +213,7 @@ describe('EC2 provider against moto', () => {
         NetworkInterfaceId: node(2).eni,
       }),
     );
-    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowSeconds());
+    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
     // act
     const outcome = await reconcilerFor(client, byTag).reconcile('test');
     // assess
@@ -233,7 +227,7 @@ describe('EC2 provider against moto', () => {
 
   it('selects tables by id as well as by tag', async () => {
     // prepare
-    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowSeconds());
+    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
     // act
     const outcome = await reconcilerFor(client, { ids: [vpc.tables[1]!] }).reconcile('test');
     // assess
@@ -243,7 +237,7 @@ describe('EC2 provider against moto', () => {
 
   it('refuses a VIP inside the VPC CIDR, read from the VPC itself, and writes nothing', async () => {
     // prepare
-    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowSeconds());
+    for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
     client.reset();
     // act
     const run = reconcilerFor(client, byTag, ['10.0.200.0/24']).reconcile('test');
@@ -274,7 +268,7 @@ describe('EC2 provider against moto', () => {
       vpc,
       { instanceId: node(0).instanceId, eni: 'eni-00000000000000001' },
       'ready',
-      nowSeconds(),
+      nowMs(),
     );
     client.reset();
     // act

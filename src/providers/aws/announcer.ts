@@ -21,7 +21,7 @@ export interface AnnouncerOptions {
   /** This LB pod can serve: its data plane is healthy. */
   readonly healthy: () => boolean;
   readonly refreshSeconds: number;
-  /** Unix seconds. */
+  /** Unix milliseconds. */
   readonly now: () => number;
   readonly logger: Logger;
   /** A candidacy was published: the caller may want a reconcile. */
@@ -52,13 +52,19 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
   let retryAt = 0;
   let lastError: string | undefined;
 
+  let sourceDestOff = false;
+
+  /** The node's ENI (looked up once); before its first `ready`, SourceDestCheck is turned off. */
   async function ownEni(instanceId: string, state: CandidateState): Promise<string> {
-    if (eni !== undefined) return eni;
+    if (eni !== undefined && (sourceDestOff || state !== 'ready')) return eni;
     const instance = (await describeInstances(options.ec2, [instanceId])).get(instanceId);
     const found = instance && nodeEni(instance, options.nodeIp);
     if (found === undefined) throw new Error(`instance ${instanceId} or its network interface was not found`);
-    if (state === 'ready' && (await turnOffSourceDestCheck(options.ec2, found.id, found.sourceDestCheck))) {
-      log.info({ event: 'source_dest_check_off', target: found.id }, 'turned SourceDestCheck off');
+    if (state === 'ready') {
+      if (await turnOffSourceDestCheck(options.ec2, found.id, found.sourceDestCheck)) {
+        log.info({ event: 'source_dest_check_off', target: found.id }, 'turned SourceDestCheck off');
+      }
+      sourceDestOff = true;
     }
     eni = found.id;
     return eni;
@@ -103,7 +109,7 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
     } catch (error) {
       failures += 1;
       lastError = `publishing candidacy ${state} failed: ${errorMessage(error)}`;
-      retryAt = options.now() + Math.min(options.refreshSeconds, 2 ** Math.min(failures, 6));
+      retryAt = options.now() + 1000 * Math.min(options.refreshSeconds, 2 ** Math.min(failures, 6));
       log.warn({ event: 'candidacy_failed', state, err: errorMessage(error) }, lastError);
     }
   }
@@ -113,7 +119,8 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
       const state: CandidateState = held ?? (options.healthy() ? 'ready' : 'draining');
       const now = options.now();
       if (now < retryAt) return;
-      const due = last === undefined || last.state !== state || now - last.at >= options.refreshSeconds;
+      const due =
+        last === undefined || last.state !== state || now - last.at >= options.refreshSeconds * 1000;
       if (due) await attempt(state);
     },
     async announce(state) {

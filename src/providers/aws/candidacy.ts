@@ -7,7 +7,7 @@ import type { Candidate } from '../../core/model.js';
  * reads the routes.
  *
  *   key    portlb.io/candidate/<owner>/<instance-id>       at most 20 + 63 + 1 + 19 = 103 of 128 chars
- *   value  <eni-id> <ready|draining|gone> <unix-seconds> <node name, cut to fit 256 chars>
+ *   value  <eni-id> <ready|draining|gone> <unix-ms> <node name, cut to fit 256 chars>
  *
  * Keyed by instance id because that is what EC2's state-change and spot events name: the
  * function finds a dying node's candidacy without a lookup. Space-separated because spaces are
@@ -29,7 +29,7 @@ export interface Candidacy {
   readonly instanceId: string;
   readonly eni: string;
   readonly state: CandidateState;
-  /** Unix seconds of the report. */
+  /** Unix milliseconds of the report (milliseconds, so one pod's quick succession of states keeps its order). */
   readonly at: number;
   readonly node: string;
 }
@@ -44,7 +44,7 @@ const valueSchema = z
   .transform((text) => text.split(' '))
   .pipe(
     z.tuple(
-      [eniIdSchema, z.enum(candidateStates), z.string().regex(/^\d{1,12}$/, 'must be unix seconds')],
+      [eniIdSchema, z.enum(candidateStates), z.string().regex(/^\d{1,15}$/, 'must be unix milliseconds')],
       z.string(),
     ),
   );
@@ -93,9 +93,8 @@ export function decodeCandidacies(tags: Readonly<Record<string, string>>, owner:
 }
 
 /**
- * Whether `next` replaces `held`: a newer report does; within the same second the later lifecycle
- * state does (ready, draining, gone), so a pod that turns draining right after ready is not lost and
- * a replayed report changes nothing.
+ * Whether `next` replaces `held`: a newer report does; at the same instant the later lifecycle state
+ * does (ready, draining, gone); a replayed report changes nothing.
  */
 export function supersedes(next: Candidacy, held: Candidacy | undefined): boolean {
   if (held === undefined || next.at > held.at) return true;
@@ -116,7 +115,7 @@ export function newestCandidacies(perTable: readonly (readonly Candidacy[])[]): 
 }
 
 export interface HealthContext {
-  /** Unix seconds now. */
+  /** Unix milliseconds now. */
   readonly now: number;
   readonly staleSeconds: number;
   /** Instances known to be going away, with why (an EC2 event, a DescribeInstances state). */
@@ -127,7 +126,7 @@ export interface HealthContext {
 export function toCandidates(candidacies: readonly Candidacy[], context: HealthContext): Candidate[] {
   return candidacies.map((c) => {
     const down = context.down?.get(c.instanceId);
-    const age = context.now - c.at;
+    const age = (context.now - c.at) / 1000;
     const reason =
       down ??
       (c.state !== 'ready'

@@ -20,7 +20,7 @@ export const lifecycleDetailSchema = z.strictObject({
   /** The node's IP, to pick the right ENI on a multi-ENI node. */
   nodeIp: z.string().min(1).optional(),
   state: z.enum(candidateStates),
-  /** Unix seconds of the report (the sidecar's clock): orders redelivered and reordered events. */
+  /** Unix milliseconds of the report (the sidecar's clock): orders redelivered and reordered events. */
   at: z.number().int().positive(),
 });
 

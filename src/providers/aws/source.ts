@@ -10,7 +10,7 @@ export interface CandidateSourceOptions {
   readonly owner: string;
   readonly services: readonly { readonly name: string; readonly vip: string }[];
   readonly staleSeconds: number;
-  /** Unix seconds; injected so tests and the planner agree on "now". */
+  /** Unix milliseconds; injected so tests and the planner agree on "now". */
   readonly now: () => number;
   readonly logger: Logger;
 }

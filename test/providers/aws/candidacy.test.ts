@@ -14,7 +14,7 @@ const base: Candidacy = {
   instanceId: 'i-0123456789abcdef0',
   eni: 'eni-0123456789abcdef0',
   state: 'ready',
-  at: 1000,
+  at: 1_764_000_000_000,
   node: 'ip-10-0-1-5.ec2.internal',
 };
 
@@ -34,7 +34,7 @@ describe('candidacy tags', () => {
       instanceId: long.instanceId,
       eni: long.eni,
       state: 'ready',
-      at: 1000,
+      at: base.at,
     });
   });
 
@@ -60,8 +60,8 @@ describe('candidacy tags', () => {
 
   const draining = { ...base, state: 'draining' as const };
   it.each([
-    ['a newer report', { ...base, at: 1001 }, base, true],
-    ['an older report', { ...base, at: 999 }, base, false],
+    ['a newer report', { ...base, at: base.at + 1 }, base, true],
+    ['an older report', { ...base, at: base.at - 1 }, base, false],
     ['the same report (a replay)', base, base, false],
     ['draining in the same second as ready', draining, base, true],
     ['ready in the same second as draining', base, draining, false],
@@ -71,18 +71,18 @@ describe('candidacy tags', () => {
   });
 
   it('keeps the newest report per instance across tables', () => {
-    const newer = { ...base, state: 'draining' as const, at: 1005 };
+    const newer = { ...base, state: 'draining' as const, at: base.at + 5000 };
     expect(newestCandidacies([[base], [newer], []])).toEqual([newer]);
   });
 
   it.each([
     ['ready and fresh', base, undefined, true, undefined],
     ['draining', { ...base, state: 'draining' as const }, undefined, false, /is draining/],
-    ['stale', { ...base, at: 500 }, undefined, false, /500 s old \(stale after 180 s\)/],
+    ['stale', { ...base, at: base.at - 500_000 }, undefined, false, /500 s old \(stale after 180 s\)/],
     ['on an instance known to be going away', base, 'instance is terminated', false, /terminated/],
   ])('a candidacy that is %s', (_name, candidacy, down, healthy, reason) => {
     const [candidate] = toCandidates([candidacy], {
-      now: 1000,
+      now: base.at,
       staleSeconds: 180,
       down: down ? new Map([[base.instanceId, down]]) : undefined,
     });
