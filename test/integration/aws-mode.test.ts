@@ -51,6 +51,30 @@ function handLeader(leading: boolean): LeaderElector & { set(leading: boolean): 
   };
 }
 
+/** An aws-mode config with one service; `backend` is what its health check probes. */
+function awsConfig(
+  aws: Record<string, unknown>,
+  env: Record<string, string>,
+  extra: {
+    backend?: { address: string; port: number };
+    health?: Record<string, number>;
+    drain?: { seconds: number };
+  } = {},
+) {
+  const backend = extra.backend ?? { address: '10.0.1.10', port: 8080 };
+  return parseConfig(
+    {
+      mode: 'aws',
+      allowedVipPools: ['192.0.2.0/24'],
+      services: [{ name: 'web', vip: VIP, ports: [{ port: 80 }], backends: { static: [backend] } }],
+      aws,
+      ...(extra.health && { health: extra.health }),
+      ...(extra.drain && { drain: extra.drain }),
+    },
+    env,
+  );
+}
+
 describe('aws mode (sidecar) against moto', () => {
   let moto: Moto;
   let client: CountingClient;
@@ -80,27 +104,15 @@ describe('aws mode (sidecar) against moto', () => {
     leader: LeaderElector,
     options: { publish?: 'tags' | 'eventbridge'; events?: EventsPort } = {},
   ): Promise<{ runtime: ModeRuntime; reconcile: () => Promise<number> }> {
-    const config = parseConfig(
+    const config = awsConfig(
       {
-        mode: 'aws',
-        allowedVipPools: ['192.0.2.0/24'],
-        services: [
-          {
-            name: 'web',
-            vip: VIP,
-            ports: [{ port: 80 }],
-            backends: { static: [{ address: '10.0.1.10', port: 8080 }] },
-          },
-        ],
-        aws: {
-          region: 'us-east-1',
-          endpoint: moto.endpoint,
-          routeTables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } },
-          ...(options.publish && { publish: options.publish }),
-        },
-        drain: { seconds: 0 },
+        region: 'us-east-1',
+        endpoint: moto.endpoint,
+        routeTables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } },
+        ...(options.publish && { publish: options.publish }),
       },
       { NODE_NAME: `node-${i}`, HOST_IP: node(i).ip },
+      { drain: { seconds: 0 } },
     );
     const runtime = await createAwsMode(
       { config, logger: silentLogger(), metrics: createMetrics({ defaults: false }), trigger: () => {} },
@@ -264,22 +276,7 @@ describe('aws mode (sidecar) against moto', () => {
   });
 
   it('is not ready, and publishes nothing, until it knows its instance', async () => {
-    const config = parseConfig(
-      {
-        mode: 'aws',
-        allowedVipPools: ['192.0.2.0/24'],
-        services: [
-          {
-            name: 'web',
-            vip: VIP,
-            ports: [{ port: 80 }],
-            backends: { static: [{ address: '10.0.1.10', port: 8080 }] },
-          },
-        ],
-        aws: { routeTables: { ids: [vpc.tables[0]!] } },
-      },
-      {},
-    );
+    const config = awsConfig({ routeTables: { ids: [vpc.tables[0]!] } }, {});
     const runtime = await createAwsMode(
       { config, logger: silentLogger(), metrics: createMetrics({ defaults: false }), trigger: () => {} },
       {
@@ -301,22 +298,13 @@ describe('aws mode (sidecar) against moto', () => {
     const backend = createServer((socket) => socket.end());
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
     const port = (backend.address() as { port: number }).port;
-    const config = parseConfig(
+    const config = awsConfig(
+      { routeTables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } } },
+      { NODE_NAME: 'node-0', HOST_IP: node(0).ip },
       {
-        mode: 'aws',
-        allowedVipPools: ['192.0.2.0/24'],
-        services: [
-          {
-            name: 'web',
-            vip: VIP,
-            ports: [{ port: 80 }],
-            backends: { static: [{ address: '127.0.0.1', port }] },
-          },
-        ],
-        aws: { routeTables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } } },
+        backend: { address: '127.0.0.1', port },
         health: { intervalSeconds: 0.1, timeoutSeconds: 0.5, rise: 1, fall: 1 },
       },
-      { NODE_NAME: 'node-0', HOST_IP: node(0).ip },
     );
     const runtime = await createAwsMode(
       { config, logger: silentLogger(), metrics: createMetrics({ defaults: false }), trigger: () => {} },
