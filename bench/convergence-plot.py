@@ -25,17 +25,21 @@ def steps(points, key):
     return xs, ys
 
 
-# Fig. 13b: the number of LBs we ran, and the number of next hops the router had, over time.
-fig, ax = plt.subplots(figsize=(10, 3.5))
-x, y = steps(data["series"]["lbCount"], "lbs")
-ax.plot(x, y, color="tab:red", label="running LB pods")
-x, y = steps([p for p in data["series"]["nextHops"] if p["t"] >= 0], "nextHops")
-ax.plot(x, y, color="tab:blue", linestyle="--", label="ECMP next hops on the router")
-ax.set_xlabel("time (s)")
-ax.set_ylabel("count")
-ax.yaxis.get_major_locator().set_params(integer=True)
-ax.set_title("LB pods vs. router next hops (cf. paper Fig. 13b)")
-ax.legend(loc="upper right")
+# Fig. 13b: the number of LBs we ran, and the number of next hops the router had, over time;
+# the whole run above, its first minute below (where each step can be seen).
+fig, axes = plt.subplots(2, 1, figsize=(10, 6))
+lbs = steps(data["series"]["lbCount"], "lbs")
+hops = steps([p for p in data["series"]["nextHops"] if p["t"] >= 0], "nextHops")
+for ax, limit in zip(axes, [None, 60]):
+    ax.plot(*lbs, color="tab:red", label="running LB pods")
+    ax.plot(*hops, color="tab:blue", linestyle="--", label="ECMP next hops on the router")
+    ax.set_ylabel("count")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    if limit is not None:
+        ax.set_xlim(0, limit)
+axes[1].set_xlabel("time (s)")
+axes[0].set_title("LB pods vs. router next hops (cf. paper Fig. 13b); below: the first minute")
+axes[0].legend(loc="upper right")
 fig.tight_layout()
 fig.savefig(f"{out}/fig13b-lb-count.png", dpi=120)
 

@@ -1,7 +1,7 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TransientError } from '../errors.js';
+import { PermanentError, TransientError } from '../errors.js';
 import { run, spawnDaemon } from './exec.js';
 import { BACKEND_PORT, GOBGP_API_PORT } from './layout.js';
 import { isOurs } from './procs.js';
@@ -46,6 +46,32 @@ export async function waitFor(
     await sleep(intervalMs);
   }
   throw new TransientError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** The last lines of a log, for an error that says why a daemon would not start. */
+async function tail(file: string, lines = 5): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-lines).join(' | ') || '(no output)';
+}
+
+/** Waits until `ready`, failing at once (with its log) if the daemon exits instead. */
+async function waitReady(
+  proc: LabProcess,
+  logFile: string,
+  what: string,
+  ready: () => Promise<boolean>,
+  intervalMs = 50,
+): Promise<void> {
+  await waitFor(
+    what,
+    async () => {
+      if (await ready()) return true;
+      if (await isOurs(proc)) return false;
+      throw new PermanentError(`${what}: the daemon exited at start: ${await tail(logFile)}`);
+    },
+    15_000,
+    intervalMs,
+  );
 }
 
 const exists = (path: string) =>
@@ -106,19 +132,15 @@ export async function startFrrRouter(
     argv: frrArgv('zebra', dir, ['-z', paths.zserv]),
   });
   // bgpd must find zebra's socket at start, or it never installs routes into the kernel.
-  await waitFor(
-    'zebra on the router',
-    async () => (await exists(paths.zserv)) && (await isOurs(zebra)),
-    10_000,
-  );
-  await startRecorded(store, {
+  await waitReady(zebra, join(dir, 'zebra.out'), 'zebra on the router', () => exists(paths.zserv));
+  const bgpd = await startRecorded(store, {
     name: 'router-bgpd',
     ns,
     match: 'bgpd',
     logFile: join(dir, 'bgpd.out'),
     argv: frrArgv('bgpd', dir, ['-z', paths.zserv]),
   });
-  await waitFor('bgpd on the router', () => exists(join(paths.vty, 'bgpd.vty')), 10_000);
+  await waitReady(bgpd, join(dir, 'bgpd.out'), 'bgpd on the router', () => exists(join(dir, 'bgpd.vty')));
 }
 
 /** FRR bgpd alone (-Z: no zebra), as a route reflector. */
@@ -126,21 +148,21 @@ export async function startFrrRr(store: StateStore, name: string, ns: string, di
   await peerDir(dir);
   await writeFile(join(dir, 'bgpd.conf'), conf);
   await peerDir(dir, 'frr:frr');
-  await startRecorded(store, {
+  const bgpd = await startRecorded(store, {
     name,
     ns,
     match: 'bgpd',
     logFile: join(dir, 'bgpd.out'),
     argv: frrArgv('bgpd', dir, ['-Z']),
   });
-  await waitFor(`bgpd on ${name}`, () => exists(join(dir, 'bgpd.vty')), 10_000);
+  await waitReady(bgpd, join(dir, 'bgpd.out'), `bgpd on ${name}`, () => exists(join(dir, 'bgpd.vty')));
 }
 
 export async function startGobgpRr(store: StateStore, name: string, ns: string, dir: string, toml: string) {
   await peerDir(dir);
   const file = join(dir, 'gobgpd.toml');
   await writeFile(file, toml);
-  await startRecorded(store, {
+  const gobgpd = await startRecorded(store, {
     name,
     ns,
     match: 'gobgpd',
@@ -156,16 +178,12 @@ export async function startGobgpRr(store: StateStore, name: string, ns: string, 
       '--pprof-disable',
     ],
   });
-  await waitFor(
-    `gobgpd API on ${name}`,
-    () =>
-      gobgp(ns, ['global']).then(
-        () => true,
-        () => false,
-      ),
-    10_000,
-    100,
-  );
+  const answers = () =>
+    gobgp(ns, ['global']).then(
+      () => true,
+      () => false,
+    );
+  await waitReady(gobgpd, join(dir, 'gobgpd.log'), `gobgpd API on ${name}`, answers, 100);
 }
 
 export function gobgp(ns: string, args: readonly string[]): Promise<string> {

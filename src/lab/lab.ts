@@ -1,5 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { startWeb, waitFor } from './daemons.js';
 import { routerNextHops } from './fib.js';
@@ -45,8 +45,25 @@ export async function openLab(dir: string): Promise<Lab> {
   return { store: await openStore(dir, state), names: names(state.prefix) };
 }
 
+/** FRR runs as user frr: every directory above the run directory must let others through. */
+async function checkReachable(dir: string): Promise<void> {
+  for (let d = resolve(dir); d !== dirname(d); d = dirname(d)) {
+    const mode = await stat(d).then(
+      (st) => st.mode,
+      () => undefined,
+    );
+    if (mode !== undefined && (mode & 0o001) === 0) {
+      throw new ConfigError(
+        `${d} is closed to other users (FRR runs as frr): chmod o+x ${d}, or use another --dir`,
+      );
+    }
+  }
+}
+
 /** Builds the paper's topology; on any failure removes everything it made, then rethrows. */
 export async function labUp(o: UpOptions): Promise<Lab> {
+  // `down` deletes only what it recorded, and a plb prefix keeps even that recognisable.
+  if (!/^plb[a-z0-9]{0,8}-$/.test(o.prefix)) throw new ConfigError('--prefix must look like plb-, plbx-');
   if (o.nodes < 1 || o.nodes > MAX_NODES) throw new ConfigError(`--nodes must be 1..${MAX_NODES}`);
   if (o.backends < 1 || o.backends > MAX_BACKENDS)
     throw new ConfigError(`--backends must be 1..${MAX_BACKENDS}`);
@@ -55,6 +72,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
   if ((await readState(o.dir)) !== undefined) {
     throw new ConfigError(`a lab is already recorded in ${o.dir}; run portlb lab down first`);
   }
+  await checkReachable(o.dir);
   const initial: LabState = {
     version: 1,
     prefix: o.prefix,

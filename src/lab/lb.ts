@@ -81,7 +81,11 @@ export async function lbRunning(store: StateStore, lb: LabLb): Promise<boolean> 
 export async function stopLb(store: StateStore, n: Names, lb: LabLb, timeoutMs = 15_000): Promise<void> {
   const proc = store.state.processes.find((p) => p.name === lbProcessName(lb.id));
   if (proc !== undefined && (await isOurs(proc))) {
-    process.kill(proc.pid, 'SIGTERM');
+    try {
+      process.kill(proc.pid, 'SIGTERM');
+    } catch {
+      // exited between the check and the signal
+    }
     await waitFor(`LB ${lb.id} to exit`, async () => !(await isOurs(proc)), timeoutMs).catch(() => undefined);
   }
   if ((await pidsIn(n.lb(lb.id))).length > 0) await killNamespace(n.lb(lb.id));

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
 import { ip, run } from './exec.js';
 import {
   backendIp,
@@ -13,8 +15,14 @@ import {
 } from './layout.js';
 import type { StateStore } from './state.js';
 
-/** Records the namespace first, then creates it: `down` finds it even if we crash right here. */
+/**
+ * Records the namespace first, then creates it: `down` finds it even if we crash right here. One
+ * that exists already is someone else's (another lab's): refused, never recorded, so never deleted.
+ */
 export async function addNamespace(store: StateStore, ns: string): Promise<void> {
+  if (existsSync(`/run/netns/${ns}`)) {
+    throw new ConfigError(`network namespace ${ns} exists already (another lab? use another --prefix)`);
+  }
   await store.update((s) => {
     if (!s.namespaces.includes(ns)) s.namespaces.push(ns);
   });

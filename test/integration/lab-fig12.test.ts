@@ -31,7 +31,7 @@ describe.skipIf(unavailable !== undefined)('lab: ECMP routes on the router (pape
     // FRR and exabgp run as their own users and must reach their config files in here.
     await chmod(parent, 0o755);
     dir = join(parent, 'run');
-    lab = await labUp({ dir, prefix: 'plbt-', nodes: 3, lbs: 1, backends: 1, holdTime: 3, progress: quiet });
+    lab = await labUp({ dir, prefix: 'plbl-', nodes: 3, lbs: 1, backends: 1, holdTime: 3, progress: quiet });
   });
 
   afterAll(async () => {
