@@ -110,7 +110,14 @@ describe('bgp sidecar with exabgp and gobgpd', () => {
     const before = (await events('announce')).filter((e) => e.cause === 'session_up').length;
     rr = await bench.startGobgp(rrToml);
     // exabgp keeps dialling; when the session is up the sidecar re-sends the whole set to it.
-    expect(await until('the route on the new RR', hops, (h) => h.length > 0, 30_000)).toEqual([LB]);
+    expect(
+      await until(
+        'the route on the new RR',
+        () => hops().catch(() => []),
+        (h) => h.length > 0,
+        30_000,
+      ),
+    ).toEqual([LB]);
     const after = (await events('announce')).filter((e) => e.cause === 'session_up').length;
     expect(after).toBe(before + 1);
     expect((await bench.http('/readyz')).status).toBe(200);
