@@ -22,6 +22,8 @@ const result = await build({
   outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
+  // Prefer the ESM builds: esbuild can drop the hundreds of EC2 commands portlb never sends.
+  mainFields: ['module', 'main'],
   target: 'node24',
   format: 'esm',
   sourcemap: true,

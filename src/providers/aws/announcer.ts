@@ -3,7 +3,8 @@ import type { Logger } from '../../runtime/logger.js';
 import type { CandidateState } from './candidacy.js';
 import { describeInstances, nodeEni, turnOffSourceDestCheck } from './instances.js';
 import type { Ec2Port, EventsPort } from './port.js';
-import { putLifecycleEvent, writeCandidacy } from './publish.js';
+import { writeCandidacy } from './publish.js';
+import { putLifecycleEvent } from './publish-event.js';
 import { describeTables, type TableSelector } from './tables.js';
 
 export interface AnnouncerOptions {

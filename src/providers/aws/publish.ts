@@ -1,6 +1,5 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { PutEventsCommand, type PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
-import { PermanentError, TransientError } from '../../errors.js';
+import { PermanentError } from '../../errors.js';
 import {
   type Candidacy,
   candidateTag,
@@ -10,8 +9,7 @@ import {
   tagRoom,
 } from './candidacy.js';
 import { call } from './errors.js';
-import { LIFECYCLE_DETAIL_TYPE, LIFECYCLE_SOURCE, type LifecycleDetail } from './lifecycle.js';
-import type { Ec2Port, EventsPort } from './port.js';
+import type { Ec2Port } from './port.js';
 import type { RouteTableView } from './tables.js';
 
 export type PublishResult = { readonly written: readonly string[]; readonly reason: string };
@@ -45,45 +43,4 @@ export async function writeCandidacy(
     ec2.send(new CreateTagsCommand({ Resources: ids, Tags: [candidateTag(owner, candidacy)] })),
   );
   return { written: ids, reason: `${candidacy.state} published` };
-}
-
-/** Puts one lifecycle event on the portlb bus: all a least-privilege sidecar may do. */
-export async function putLifecycleEvent(
-  events: EventsPort,
-  bus: string,
-  detail: LifecycleDetail,
-): Promise<void> {
-  let answer: PutEventsCommandOutput;
-  try {
-    answer = await events.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            EventBusName: bus,
-            Source: LIFECYCLE_SOURCE,
-            DetailType: LIFECYCLE_DETAIL_TYPE,
-            Detail: JSON.stringify(detail),
-            Resources: [],
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const name = (error as Error).name;
-    if (name === 'AccessDeniedException' || (status !== undefined && status < 500 && status !== 429)) {
-      throw new PermanentError(
-        `events:PutEvents to bus ${bus} failed (${name}): ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    throw new TransientError(`events:PutEvents to bus ${bus} failed, will retry (${name})`, { cause: error });
-  }
-  if ((answer.FailedEntryCount ?? 0) > 0) {
-    throw new TransientError(
-      `events:PutEvents to bus ${bus} rejected the lifecycle event: ${JSON.stringify(answer.Entries)}`,
-    );
-  }
 }
