@@ -5,10 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { addressFamily, prefix } from '../core/cidr.js';
 import type { DesiredRoute } from '../core/model.js';
 import { ConfigError } from '../errors.js';
-import { probeTargets } from '../health/endpoints.js';
-import type { GateState } from '../health/gate.js';
-import { createHealthMetrics, createHealthMonitor, type HealthMonitor } from '../health/monitor.js';
-import { createProbe, realProbeDeps } from '../health/probe.js';
+import { createServiceGates } from '../health/services.js';
 import { type ApiChannel, startApiChannel } from '../providers/bgp/channel.js';
 import { createBgpMetrics } from '../providers/bgp/metrics.js';
 import { createBgpProvider } from '../providers/bgp/provider.js';
@@ -71,7 +68,6 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
   }
   const log = logger.child({ component: 'bgp-mode' });
   const bgpMetrics = createBgpMetrics(metrics);
-  const healthMetrics = createHealthMetrics(metrics.registry);
   const speaker = createSpeaker({
     peers: bgp.peers.map((p) => p.address),
     logger,
@@ -80,43 +76,16 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
     communities: bgp.communities,
     onChange: trigger,
   });
-  const probe = createProbe({
-    type: config.health.probe.type,
-    path: config.health.probe.path,
-    timeoutMs: config.health.timeoutSeconds * 1000,
-  });
   // Static backends from the config, or the ready EndpointSlice endpoints when Kubernetes is on.
-  const backends = kubernetes?.backends ?? createStaticBackends(config);
-  const gates = new Map<string, HealthMonitor | GateState>();
-  for (const service of config.services) {
-    const targets = probeTargets(service, config.health, backends, kubernetes !== undefined);
-    if ('unavailable' in targets) {
-      log.error({ event: 'health', service: service.name, reason: targets.unavailable }, 'cannot probe');
-      gates.set(service.name, { healthy: false, reason: targets.unavailable });
-      continue;
-    }
-    gates.set(
-      service.name,
-      createHealthMonitor({
-        name: service.name,
-        endpoints: targets.endpoints,
-        probe,
-        rise: config.health.rise,
-        fall: config.health.fall,
-        intervalMs: config.health.intervalSeconds * 1000,
-        logger,
-        metrics: healthMetrics,
-        onChange: () => trigger(`health ${service.name}`),
-        sleep: realProbeDeps.sleep,
-      }),
-    );
-  }
-  const gateOf = (name: string): GateState => {
-    const gate = gates.get(name);
-    if (gate === undefined) return { healthy: false, reason: 'no health gate' };
-    return 'state' in gate ? gate.state() : gate;
-  };
-  const monitors = [...gates.values()].filter((g): g is HealthMonitor => 'start' in g);
+  const gates = createServiceGates({
+    config,
+    backends: kubernetes?.backends ?? createStaticBackends(config),
+    hasKubernetes: kubernetes !== undefined,
+    registry: metrics.registry,
+    logger,
+    onChange: (service) => trigger(`health ${service}`),
+  });
+  const gateOf = gates.gateOf;
 
   // Desired state is only this speaker: each VIP -> our next hop, healthy while its gate passes.
   const source: Source = {
@@ -174,7 +143,7 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
         metrics: bgpMetrics,
       });
       supervisor.start();
-      for (const monitor of monitors) monitor.start();
+      gates.start();
     },
     // Until exabgp is on the line there is nothing to write to; its arrival triggers a run.
     canWrite: () => speaker.connected(),
@@ -207,7 +176,7 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
       };
     },
     async shutdown() {
-      await Promise.all(monitors.map((m) => m.stop()));
+      await gates.stop();
       const started = Date.now();
       const errors = await speaker.set([], {
         cause: 'shutdown',
@@ -223,7 +192,7 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
       await sleep(config.drain.seconds * 1000);
     },
     async close() {
-      await Promise.all(monitors.map((m) => m.stop()));
+      await gates.stop();
       await supervisor?.stop();
       await channel?.close();
       if (runDir !== undefined) await rm(runDir, { recursive: true, force: true });
