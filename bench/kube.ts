@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { fixtures } from '../test/integration/kube/fixtures.js';
-import { startKube } from '../test/integration/kube/harness.js';
+import { freePort, startKube } from '../test/integration/kube/harness.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const NODES = Number(process.env.BENCH_NODES ?? 100);
@@ -58,6 +58,56 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const ip = (i: number, base: number) => `10.${base}.${(i >> 8) & 255}.${i & 255}`;
+
+let realChild: ChildProcess | undefined;
+
+/** The real `portlb sidecar` (mode aws, routes to a file) on the same objects: RSS and idle CPU. */
+async function measureRealSidecar(kubeconfig: string): Promise<{ rssMb: number; cpu: number }> {
+  const port = await freePort();
+  const config = join(dir, 'sidecar.yaml');
+  await writeFile(
+    config,
+    [
+      'mode: aws',
+      'allowedVipPools: [203.0.113.0/24]',
+      'services:',
+      '  - { name: web, vip: 203.0.113.0/28, ports: [{port: 80}], backends: { kubernetes: { service: web } } }',
+      'aws: { routeTables: { ids: [rtb-0a] } }',
+      `kubernetes: { kubeconfig: ${kubeconfig}, lbPodSelector: app=portlb-lb }`,
+      `server: { listen: 127.0.0.1:${port} }`,
+      'log: { level: warn }',
+    ].join('\n'),
+  );
+  const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  realChild = spawn(
+    process.execPath,
+    [main, 'sidecar', '--config', config, '--state', join(dir, 'state.json')],
+    {
+      env: { ...process.env, POD_NAME: 'lb-0', POD_NAMESPACE: NS, NODE_NAME: 'node-0' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const pid = realChild.pid ?? 0;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const body = await fetch(`http://127.0.0.1:${port}/readyz`)
+      .then((r) => r.json() as Promise<{ detail?: { kubernetes?: { lbPods?: number } } }>)
+      .catch(() => undefined);
+    if (body?.detail?.kubernetes?.lbPods === PODS) break;
+    if (Date.now() > deadline) throw new Error('portlb sidecar did not sync');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await new Promise((r) => setTimeout(r, 2_000));
+  const cpu0 = cpuSeconds(pid);
+  const t0 = now();
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const cpu = ((cpuSeconds(pid) - cpu0) / ((now() - t0) / 1000)) * 100;
+  const { rssMb } = procStatus(pid);
+  const exited = new Promise((r) => realChild?.once('exit', r));
+  realChild.kill('SIGTERM');
+  await exited;
+  return { rssMb, cpu };
+}
 
 const kube = await startKube();
 const dir = await mkdtemp(join(tmpdir(), 'portlb-bench-kube-'));
@@ -158,6 +208,11 @@ try {
   }
   latencies.sort((a, b) => a - b);
   const after = procStatus(pid);
+  const childExited = new Promise((r) => child?.once('exit', r));
+  child.kill('SIGTERM');
+  await childExited;
+
+  const real = await measureRealSidecar(kubeconfigFile);
 
   console.log('\nportlb bench:kube');
   console.log(
@@ -173,16 +228,21 @@ try {
     `  readiness -> desired p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms over ${CHANGES} changes (goal p99 <= 200 ms)`,
   );
   console.log(
-    `  sidecar JS heap      ${started?.heapUsedMb} MB used after sync and a GC (external ${started?.externalMb} MB)`,
+    `  portlb sidecar       ${real.rssMb.toFixed(1)} MB RSS, ${real.cpu.toFixed(2)} % idle CPU (the whole process: mode aws + --state, prom-client defaults on)`,
+  );
+  console.log(
+    `  sidecar JS heap      ${started?.heapUsedMb} MB used after sync (external ${started?.externalMb} MB)`,
   );
   console.log(
     `  sidecar initial sync ${started?.syncMs} ms${flags.length ? `, node flags ${flags.join(' ')}` : ''}`,
   );
 } finally {
-  if (child?.pid !== undefined && child.exitCode === null) {
-    const exited = new Promise((r) => child?.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+  for (const c of [child, realChild]) {
+    if (c?.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await exited;
+    }
   }
   await kube.stop();
   await rm(dir, { recursive: true, force: true });
