@@ -8,7 +8,7 @@
  * matplotlib, DIR/fig13b-lb-count.png and DIR/fig13c-delay-histogram.png.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -169,6 +169,7 @@ async function main(): Promise<void> {
   const stopAll = async () => {
     log('lab down');
     await labDown(dir, log);
+    await rm(parent, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   try {

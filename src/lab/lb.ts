@@ -67,7 +67,9 @@ export async function startLb(store: StateStore, n: Names, lb: LabLb): Promise<v
     ns: n.lb(lb.id),
     match: lb.configFile,
     logFile: join(store.dir, 'lbs', lb.id, 'sidecar.log'),
-    env: { ...process.env, ...lbEnv(lb) },
+    // The sidecar's temporary files (exabgp's config, its API socket) stay inside the run
+    // directory: a killed sidecar cannot remove them, `lab down` does.
+    env: { ...process.env, ...lbEnv(lb), TMPDIR: await peerDir(join(store.dir, 'lbs', lb.id, 'tmp')) },
     argv: [process.execPath, cliPath(), 'sidecar', '--config', lb.configFile],
   });
 }

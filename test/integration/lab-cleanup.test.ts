@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/lab/daemons.js';
 import { ip } from '../../src/lab/exec.js';
@@ -31,11 +31,15 @@ async function liveProcesses(state: LabState): Promise<number[]> {
 describe.skipIf(unavailable !== undefined)('lab: nothing left behind', () => {
   const dirs: string[] = [];
   afterAll(async () => {
-    for (const dir of dirs) await labDown(dir, quiet);
+    for (const dir of dirs) {
+      await labDown(dir, quiet);
+      await rm(dirname(dir), { recursive: true, force: true });
+    }
   });
 
   it('refuses a run directory FRR (user frr) could not enter, before making anything', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'portlb-lab-closed-')), 'run');
+    dirs.push(dir);
     await expect(
       labUp({ dir, prefix: 'plbf-', nodes: 2, lbs: 1, backends: 1, holdTime: 3, progress: quiet }),
     ).rejects.toThrow(/closed to other users/);

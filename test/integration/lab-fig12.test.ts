@@ -1,4 +1,4 @@
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,9 +25,10 @@ const quiet = () => {};
 describe.skipIf(unavailable !== undefined)('lab: ECMP routes on the router (paper Fig. 12)', () => {
   let lab: Lab;
   let dir: string;
+  let parent: string;
 
   beforeAll(async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'portlb-lab-test-'));
+    parent = await mkdtemp(join(tmpdir(), 'portlb-lab-test-'));
     // FRR and exabgp run as their own users and must reach their config files in here.
     await chmod(parent, 0o755);
     dir = join(parent, 'run');
@@ -36,6 +37,7 @@ describe.skipIf(unavailable !== undefined)('lab: ECMP routes on the router (pape
 
   afterAll(async () => {
     if (dir) await labDown(dir, quiet);
+    if (parent) await rm(parent, { recursive: true, force: true });
   });
 
   const table = () => ip(lab.names.router, 'route', 'show');
