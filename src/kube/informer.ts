@@ -138,7 +138,12 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     const ceiling = Math.min(backoff.maxMs, backoff.minMs * 2 ** Math.min(failures - 1, 16));
     const delay = backoff.minMs / 2 + Math.random() * ceiling;
     clearTimeout(retryTimer);
-    retryTimer = setTimeout(() => void connect('error'), delay);
+    retryTimer = setTimeout(async () => {
+      // A connect still in flight would swallow this retry: wait for it, then retry unless a
+      // newer attempt has already brought the informer back.
+      await connecting;
+      if (gen === generation || !isUp) void connect('error');
+    }, delay);
   };
 
   const connect = (reason: string): Promise<void> => {
@@ -150,6 +155,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
       const previous = current;
       current = undefined;
       await previous?.stop();
+      if (gen !== generation || stopped) return;
       const lw = new ListWatch<T>(
         options.path,
         new SlimWatch(options.kubeConfig),
@@ -177,7 +183,11 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
         failed = true;
         fail(gen, cause);
       }
-      if (!ours() || failed) return;
+      if (!ours()) {
+        await lw.stop(); // stopped or superseded while starting: do not leave a watch running
+        return;
+      }
+      if (failed) return;
       // The list is authoritative: drop what vanished while we were not watching.
       const fresh = lw.list();
       const keys = new Set(fresh.map(keyOf));

@@ -132,7 +132,7 @@ export function createKubernetesRuntime(deps: KubernetesRuntimeDeps): Kubernetes
   });
   const refs = config.services.flatMap((s) =>
     'kubernetes' in s.backends
-      ? [{ name: s.name, namespace: s.backends.kubernetes.namespace ?? namespace, ...s.backends.kubernetes }]
+      ? [{ ...s.backends.kubernetes, name: s.name, namespace: s.backends.kubernetes.namespace ?? namespace }]
       : [],
   );
   const backends = selectBackends(
