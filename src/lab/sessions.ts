@@ -32,6 +32,9 @@ const gobgpNeighbors = z.array(
       neighbor_address: z.string().optional(),
       session_state: z.union([z.number(), z.string()]),
     }),
+    afi_safis: z
+      .array(z.object({ state: z.object({ received: z.number().optional() }).optional() }))
+      .optional(),
   }),
 );
 
@@ -46,6 +49,7 @@ export async function gobgpSessions(speaker: string, ns: string): Promise<Sessio
       speaker,
       peer: nb.state.neighbor_address ?? nb.conf?.neighbor_address ?? '?',
       state: typeof s === 'number' ? (GOBGP_STATES[s] ?? String(s)) : s,
+      prefixesReceived: nb.afi_safis?.reduce((sum, f) => sum + (f.state?.received ?? 0), 0),
     };
   });
 }
