@@ -1,7 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import { resolveMode } from '../core/mode.js';
 import { ConfigError, errorMessage, isTransient } from '../errors.js';
-import { loadKubeConfig } from '../kube/client.js';
 import { modeFactory } from '../modes/index.js';
 import type { ModeRuntime } from '../modes/types.js';
 import { createFileProvider } from '../providers/file.js';
@@ -11,7 +10,6 @@ import { createMetrics } from '../runtime/metrics.js';
 import { createReconciler, type ReconcileOutcome } from '../runtime/reconcile.js';
 import { startHealthServer } from '../runtime/server.js';
 import { onShutdown } from '../runtime/shutdown.js';
-import { createKubernetesRuntime, readProviderId } from '../sources/kubernetes/runtime.js';
 import { cardinalityOf, configuredTables, createStaticSource } from '../sources/static.js';
 import { formatPlan } from './format.js';
 
@@ -38,18 +36,20 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();
   const { nodeName } = config.identity;
+  // Loaded only with a kubernetes section: @kubernetes/client-node alone costs ~90 MB of RSS.
+  const kube = config.kubernetes ? await import('../sources/kubernetes/runtime.js') : undefined;
   // `auto` with Kubernetes: the own Node's providerID says which cloud this is.
   const providerId =
     options.providerId ??
-    (config.mode === 'auto' && config.kubernetes && nodeName
-      ? await readProviderId(loadKubeConfig(config.kubernetes.kubeconfig), nodeName)
+    (config.mode === 'auto' && kube && nodeName
+      ? await kube.readProviderId(config.kubernetes?.kubeconfig, nodeName)
       : undefined);
   const { mode, reason } = resolveMode(config.mode, providerId);
   logger.info({ event: 'mode', mode, reason }, `mode ${mode}`);
 
   let trigger: (why: string) => void = () => {};
-  const kubernetes = config.kubernetes
-    ? createKubernetesRuntime({ config, mode, logger, metrics, trigger: (why) => trigger(why) })
+  const kubernetes = kube
+    ? kube.createKubernetesRuntime({ config, mode, logger, metrics, trigger: (why) => trigger(why) })
     : undefined;
   const deps = { config, logger, metrics, trigger: (why: string) => trigger(why), kubernetes, providerId };
   const runtime: ModeRuntime = options.state

@@ -46,8 +46,11 @@ export interface KubernetesRuntimeDeps {
 }
 
 /** The Node's `spec.providerID`, for `mode: auto` before any mode runs. */
-export async function readProviderId(kubeConfig: KubeConfig, nodeName: string): Promise<string | undefined> {
-  const node = await kubeConfig.makeApiClient(CoreV1Api).readNode({ name: nodeName });
+export async function readProviderId(
+  kubeconfig: string | undefined,
+  nodeName: string,
+): Promise<string | undefined> {
+  const node = await loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api).readNode({ name: nodeName });
   return node.spec?.providerID;
 }
 
