@@ -68,6 +68,9 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
   }
   const log = logger.child({ component: 'bgp-mode' });
   const bgpMetrics = createBgpMetrics(metrics);
+  let runDir: string | undefined;
+  let channel: ApiChannel | undefined;
+  let supervisor: ExabgpSupervisor | undefined;
   const speaker = createSpeaker({
     peers: bgp.peers.map((p) => p.address),
     logger,
@@ -75,6 +78,8 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
     ackTimeoutMs: ACK_TIMEOUT_MS,
     communities: bgp.communities,
     onChange: trigger,
+    onStuck: (command) =>
+      supervisor?.restart(`it did not acknowledge "${command}" within ${ACK_TIMEOUT_MS} ms`),
   });
   // Static backends from the config, or the ready EndpointSlice endpoints when Kubernetes is on.
   const gates = createServiceGates({
@@ -105,10 +110,6 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
         };
       }),
   };
-
-  let runDir: string | undefined;
-  let channel: ApiChannel | undefined;
-  let supervisor: ExabgpSupervisor | undefined;
 
   const runtime: ModeRuntime = {
     mode: 'bgp',

@@ -16,6 +16,13 @@ let rr: Awaited<ReturnType<typeof bench.startGobgp>>;
 let rrToml: string;
 
 const hops = () => bench.nextHops(VIP);
+/** The sidecar's exabgp, found among the namespace's processes. */
+async function exabgpPid(): Promise<number> {
+  const all = await Promise.all((await bench.pids()).map(async (pid) => ({ pid, cmd: await cmdline(pid) })));
+  const found = all.find((p) => /python3? \S*exabgp /.test(p.cmd));
+  if (found === undefined) throw new Error('no exabgp in the namespace');
+  return found.pid;
+}
 const events = async (event: string) => (await bench.logEvents()).filter((e) => e.event === event);
 
 beforeAll(async () => {
@@ -77,12 +84,8 @@ describe('bgp sidecar with exabgp and gobgpd', () => {
   });
 
   it('restarts a killed exabgp and sends it the full set again', async () => {
-    const pids = await bench.pids();
-    const exabgp = (await Promise.all(pids.map(async (pid) => ({ pid, cmd: await cmdline(pid) })))).find(
-      (p) => /python3? \S*exabgp /.test(p.cmd),
-    );
-    expect(exabgp, 'exabgp runs in the namespace').toBeDefined();
-    process.kill(exabgp!.pid, 'SIGKILL');
+    const exabgp = await exabgpPid();
+    process.kill(exabgp, 'SIGKILL');
     await until('the route to go with exabgp', hops, (h) => h.length === 0, 5000);
     expect(await until('the route to come back', hops, (h) => h.length > 0)).toEqual([LB]);
     const [exited] = await events('exabgp_exited');
@@ -121,6 +124,22 @@ describe('bgp sidecar with exabgp and gobgpd', () => {
     const after = (await events('announce')).filter((e) => e.cause === 'session_up').length;
     expect(after).toBe(before + 1);
     expect((await bench.http('/readyz')).status).toBe(200);
+  });
+
+  it('kills and replaces an exabgp that stops answering', async () => {
+    const exabgp = await exabgpPid();
+    process.kill(exabgp, 'SIGSTOP'); // alive, session still up, but deaf
+    backend.child.kill('SIGKILL'); // the withdraw this causes goes unanswered
+    await until('the hung exabgp to be replaced', hops, (h) => h.length === 0, 15_000);
+    const [kill] = await events('exabgp_kill');
+    expect(String(kill?.reason)).toMatch(/did not acknowledge "withdraw route 10.1.1.0\/24/);
+    await until(
+      'a new exabgp',
+      () => exabgpPid().catch(() => 0),
+      (pid) => pid !== 0 && pid !== exabgp,
+    );
+    backend = bench.startBackend();
+    expect(await until('re-announcement', hops, (h) => h.length > 0, 15_000)).toEqual([LB]);
   });
 
   it('withdraws on SIGTERM before it exits, then drains', async () => {

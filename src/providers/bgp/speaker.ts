@@ -41,6 +41,8 @@ export interface SpeakerDeps {
   readonly ackTimeoutMs: number;
   /** `bgp.communities`, attached to every announcement. */
   readonly communities?: readonly string[];
+  /** exabgp left a command unanswered past the timeout: it is hung, and should be restarted. */
+  readonly onStuck?: (command: string) => void;
   /** Something changed that a reconcile should look at (exabgp came or went, a session changed). */
   readonly onChange?: (why: string) => void;
   readonly now?: () => Date;
@@ -101,6 +103,7 @@ export function createSpeaker(deps: SpeakerDeps) {
       const timer = setTimeout(() => {
         entry.settle = () => {};
         metrics.apiErrors.inc({ kind: 'ack_timeout' });
+        if (writer === out) deps.onStuck?.(command);
         reject(new TransientError(`exabgp did not acknowledge "${command}" within ${deps.ackTimeoutMs} ms`));
       }, deps.ackTimeoutMs);
       const entry: Pending = {

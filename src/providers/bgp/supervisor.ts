@@ -146,6 +146,12 @@ export function createExabgpSupervisor(options: SupervisorOptions) {
         await exited;
       }
     },
+    /** Kills a running exabgp (hung, say) so that it is restarted like any exabgp that died. */
+    restart(reason: string): void {
+      if (child === undefined || stopping) return;
+      log.error({ event: 'exabgp_kill', reason }, `killing exabgp: ${reason}`);
+      child.kill('SIGKILL');
+    },
     status(): SupervisorStatus {
       return { running: child !== undefined, pid: child?.pid, starts, lastError };
     },

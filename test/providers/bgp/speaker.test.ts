@@ -120,11 +120,13 @@ describe('speaker', () => {
     expect(speaker.connected()).toBe(true);
   });
 
-  it('times out an unanswered command without shifting later acks', async () => {
-    const { speaker, writer } = fakeExabgp({ ackTimeoutMs: 20 });
+  it('times out an unanswered command without shifting later acks, and calls exabgp stuck', async () => {
+    const stuck: string[] = [];
+    const { speaker, writer } = fakeExabgp({ ackTimeoutMs: 20, onStuck: (c) => stuck.push(c) });
     speaker.attach(writer);
     const errors = await speaker.set([web], why);
     expect(String(errors.get('10.1.1.0/24 10.99.0.11'))).toMatch(/did not acknowledge/);
+    expect(stuck).toEqual(['announce route 10.1.1.0/24 next-hop 10.99.0.11']);
     const next = speaker.set([web, other], why);
     speaker.receive('done'); // the late ack of the first announce
     speaker.receive('done');

@@ -80,6 +80,17 @@ describe('exabgp supervisor', () => {
     expect(supervisor.status().starts).toBe(1);
   });
 
+  it('kills a hung exabgp on request and starts a new one', async () => {
+    const { supervisor } = supervise('sleep', ['30']);
+    supervisor.start();
+    await until(() => supervisor.status().running && supervisor.status().starts === 1);
+    const first = supervisor.status().pid;
+    supervisor.restart('it stopped answering');
+    await until(() => supervisor.status().starts === 2 && supervisor.status().running);
+    expect(supervisor.status().pid).not.toBe(first);
+    expect(supervisor.status().lastError).toMatch(/SIGKILL/);
+  });
+
   it('kills one that ignores SIGTERM', async () => {
     const { supervisor } = supervise('sh', ['-c', 'trap "" TERM; sleep 30 & wait; sleep 30']);
     supervisor.start();
