@@ -127,7 +127,8 @@ export async function createBench(name: string) {
     async startSidecar(cli: string, config: unknown, tag = 'sidecar', hostIp = LB) {
       const file = join(dir, `${tag}.yaml`);
       await writeFile(file, stringify(config));
-      return start([NODE, cli, 'sidecar', '--config', file], `${tag}.log`, { HOST_IP: hostIp });
+      // TMPDIR: exabgp's run directory lands in the bench, so `down` removes it even after a SIGKILL.
+      return start([NODE, cli, 'sidecar', '--config', file], `${tag}.log`, { HOST_IP: hostIp, TMPDIR: dir });
     },
     /** The paths gobgpd holds for a prefix: next hop and communities (as gobgp's uint32s). */
     async paths(prefix: string): Promise<{ nextHop: string; communities: number[] }[]> {
