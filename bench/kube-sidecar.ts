@@ -29,7 +29,11 @@ const report = async () => {
   const routes = await source.desired().catch(() => undefined);
   if (routes === undefined) return;
   const healthy = routes[0]?.candidates.filter((c) => c.healthy).length ?? 0;
-  process.stdout.write(`${JSON.stringify({ at: now(), healthy })}\n`);
+  const at = now();
+  // With --expose-gc, each line also says what the heap holds after a full GC (leak hunting).
+  globalThis.gc?.();
+  const heapMb = globalThis.gc ? Math.round(process.memoryUsage().heapUsed / 1e6) : undefined;
+  process.stdout.write(`${JSON.stringify({ at, healthy, heapMb })}\n`);
 };
 
 const source = createKubernetesSource({

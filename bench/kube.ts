@@ -162,7 +162,7 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const pid = child.pid ?? 0;
-  const lines: { at: number; healthy: number }[] = [];
+  const lines: { at: number; healthy: number; heapMb?: number }[] = [];
   let waiter: (() => void) | undefined;
   let started:
     | { syncMs: number; candidates: number; backends: number; heapUsedMb: number; externalMb: number }
@@ -233,6 +233,9 @@ try {
   console.log(
     `  sidecar JS heap      ${started?.heapUsedMb} MB used after sync (external ${started?.externalMb} MB)`,
   );
+  const heaps = lines.map((l) => l.heapMb).filter((h) => h !== undefined);
+  if (heaps.length > 0)
+    console.log(`  sidecar heap after GC over the changes: first ${heaps[0]} MB, last ${heaps.at(-1)} MB`);
   console.log(
     `  sidecar initial sync ${started?.syncMs} ms${flags.length ? `, node flags ${flags.join(' ')}` : ''}`,
   );
