@@ -5,6 +5,8 @@ import { PermanentError } from '../../src/errors.js';
 import {
   type Candidacy,
   candidateTagKey,
+  podId,
+  sameReporter,
   supersedes,
   toCandidates,
 } from '../../src/providers/aws/candidacy.js';
@@ -49,8 +51,11 @@ export interface PassOutcome {
   readonly cleaned?: readonly string[];
 }
 
-/** A gone report this old is removed by the sweep: nobody needs to order events that far back. */
-const GONE_RETENTION_SECONDS = 3600;
+/**
+ * A report nobody refreshed for this long is removed by the sweep: its pod is gone (pod names are
+ * never reused) and nobody needs to order events that far back.
+ */
+const RETENTION_SECONDS = 3600;
 
 function downReasons(candidacies: readonly Candidacy[], instances: ReadonlyMap<string, InstanceView>) {
   const down = new Map<string, string>();
@@ -85,6 +90,8 @@ async function lifecycleCandidacy(
   }
   return {
     instanceId: detail.instanceId,
+    pod: podId(detail.pod),
+    podName: detail.pod,
     eni: eni.id,
     state: detail.state,
     at: detail.at,
@@ -92,7 +99,7 @@ async function lifecycleCandidacy(
   };
 }
 
-/** Candidacy tags of instances that are gone for good, or gone reports past retention. */
+/** Candidacy tags of instances that are gone for good, or reports nobody refreshed for the retention time. */
 function expiredKeys(
   owner: string,
   candidacies: readonly Candidacy[],
@@ -102,13 +109,9 @@ function expiredKeys(
   return candidacies
     .filter((c) => {
       const state = instances.get(c.instanceId)?.state;
-      return (
-        state === undefined ||
-        state === 'terminated' ||
-        (c.state === 'gone' && now - c.at > GONE_RETENTION_SECONDS * 1000)
-      );
+      return state === undefined || state === 'terminated' || now - c.at > RETENTION_SECONDS * 1000;
     })
-    .map((c) => candidateTagKey(owner, c.instanceId));
+    .map((c) => candidateTagKey(owner, c.instanceId, c.pod));
 }
 
 async function deleteTags(
@@ -163,9 +166,11 @@ export async function runPass(deps: PassDeps, input: PassInput): Promise<PassOut
   if (input.kind === 'lifecycle') {
     const candidacy = await lifecycleCandidacy(deps, input.detail, instances.get(input.detail.instanceId));
     published = await writeCandidacy(ec2, tables, config.owner, candidacy);
-    const held = candidacies.find((c) => c.instanceId === candidacy.instanceId);
+    const held = candidacies.find((c) => sameReporter(c, candidacy));
     if (supersedes(candidacy, held)) {
-      candidacies = [...candidacies.filter((c) => c.instanceId !== candidacy.instanceId), candidacy];
+      // A gone pod is no candidate at all; its tag was just removed.
+      const others = candidacies.filter((c) => !sameReporter(c, candidacy));
+      candidacies = candidacy.state === 'gone' ? others : [...others, candidacy];
     }
   }
 

@@ -98,7 +98,10 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
         : { kind: 'eventbridge', events: options.events, bus: aws.eventBus },
     tables: selector,
     owner: config.owner,
-    node: config.identity.nodeName ?? config.identity.podName ?? 'unknown',
+    node: config.identity.nodeName ?? 'unknown',
+    pod: config.identity.podName
+      ? `${config.identity.podNamespace ?? 'default'}/${config.identity.podName}`
+      : `node/${config.identity.nodeName ?? 'unknown'}`,
     nodeIp: config.identity.hostIp,
     instanceId,
     healthy,

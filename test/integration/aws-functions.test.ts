@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MANAGED_TAG, routeMap, type VpcFixture } from '../../bench/support/vpc.js';
 import type { HandlerResult } from '../../functions/aws/handler.js';
-import { candidateTagKey } from '../../src/providers/aws/candidacy.js';
+import { candidateTagKey, podId } from '../../src/providers/aws/candidacy.js';
 import {
   LIFECYCLE_DETAIL_TYPE,
   LIFECYCLE_SOURCE,
@@ -20,6 +20,7 @@ import {
 import {
   type CountingClient,
   fixture,
+  lbPod,
   type Moto,
   motoClient,
   nowMs,
@@ -283,12 +284,12 @@ describe('Lambda handlers from the built bundle, against moto', () => {
     // assess
     expect(result).toMatchObject({
       status: 'changed',
-      cleaned: [candidateTagKey('portlb', node(2).instanceId)],
+      cleaned: [candidateTagKey('portlb', node(2).instanceId, podId(lbPod(node(2).instanceId)))],
     });
     expect(await targets()).toEqual(all(node(1).eni));
     const tags = await client.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [table] }));
     expect(tags.RouteTables?.[0]?.Tags?.map((t) => t.Key)).not.toContain(
-      candidateTagKey('portlb', node(2).instanceId),
+      candidateTagKey('portlb', node(2).instanceId, podId(lbPod(node(2).instanceId))),
     );
     expect(again).toMatchObject({ status: 'unchanged', cleaned: [] });
   });
@@ -302,10 +303,17 @@ describe('Lambda handlers from the built bundle, against moto', () => {
       }),
     );
     const base = { version: 1 as const, owner: 'portlb', node: 'node-c' };
-    const ready = lifecycle({ ...base, instanceId: node(2).instanceId, state: 'ready', at: nowMs() });
+    const ready = lifecycle({
+      ...base,
+      pod: 'portlb/lb-new',
+      instanceId: node(2).instanceId,
+      state: 'ready',
+      at: nowMs(),
+    });
     const draining = lifecycle({
       ...base,
       node: 'node-a',
+      pod: lbPod(node(0).instanceId),
       instanceId: node(0).instanceId,
       state: 'draining',
       at: nowMs(),
@@ -313,6 +321,7 @@ describe('Lambda handlers from the built bundle, against moto', () => {
     const stale = lifecycle({
       ...base,
       node: 'node-a',
+      pod: lbPod(node(0).instanceId),
       instanceId: node(0).instanceId,
       state: 'ready',
       at: nowMs() - 5_000,
@@ -335,11 +344,35 @@ describe('Lambda handlers from the built bundle, against moto', () => {
     expect(await targets()).toEqual(all(node(1).eni));
   });
 
+  it("lifecycle: gone removes the pod's candidacy from every table; and moves nothing while another LB serves", async () => {
+    // prepare
+    const pod = lbPod(node(2).instanceId);
+    const base = {
+      version: 1 as const,
+      owner: 'portlb',
+      node: 'node-c',
+      pod,
+      instanceId: node(2).instanceId,
+    };
+    const at = nowMs();
+    const key = candidateTagKey('portlb', node(2).instanceId, podId(pod));
+    // act
+    const gone = await lifecycleHandler(lifecycle({ ...base, state: 'gone', at }));
+    const tags = await client.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [...vpc.tables] }));
+    // assess
+    expect(gone).toMatchObject({
+      candidacy: { written: [...vpc.tables].sort(), reason: expect.stringMatching(/removed/) },
+    });
+    for (const table of tags.RouteTables ?? []) expect(table.Tags?.map((t) => t.Key)).not.toContain(key);
+    expect(await targets()).toEqual(all(node(0).eni));
+  });
+
   it('lifecycle: refuses an ENI that is not on the named instance, and writes nothing', async () => {
     const event = lifecycle({
       version: 1,
       owner: 'portlb',
       node: 'liar',
+      pod: 'portlb/liar',
       instanceId: node(1).instanceId,
       eni: node(0).eni,
       state: 'ready',
@@ -355,6 +388,7 @@ describe('Lambda handlers from the built bundle, against moto', () => {
       version: 1,
       owner: 'other',
       node: 'x',
+      pod: 'other/x',
       instanceId: node(0).instanceId,
       state: 'gone',
       at: nowMs(),

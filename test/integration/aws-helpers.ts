@@ -1,7 +1,7 @@
 import { CreateTagsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { type Moto, motoClientConfig, startMoto } from '../../bench/support/moto.js';
 import { buildVpc, type VpcFixture } from '../../bench/support/vpc.js';
-import { type CandidateState, candidateTag } from '../../src/providers/aws/candidacy.js';
+import { type CandidateState, candidateTag, podId } from '../../src/providers/aws/candidacy.js';
 import { countCalls } from '../../src/providers/aws/instrument.js';
 
 // Tests never reach a real AWS endpoint or the instance metadata service.
@@ -57,6 +57,7 @@ export async function publishCandidacy(
   node: { instanceId: string; eni: string },
   state: CandidateState,
   at: number,
+  pod = lbPod(node.instanceId),
   owner = 'portlb',
 ): Promise<void> {
   await ec2.send(
@@ -65,6 +66,8 @@ export async function publishCandidacy(
       Tags: [
         candidateTag(owner, {
           instanceId: node.instanceId,
+          pod: podId(pod),
+          podName: pod,
           eni: node.eni,
           state,
           at,
@@ -86,3 +89,6 @@ export function ec2Error(name: string, message: string, status = 400): EC2Servic
 }
 
 export const nowMs = () => Date.now();
+
+/** The LB pod the helpers publish for a node unless told otherwise (as bench/support does). */
+export const lbPod = (instanceId: string) => `portlb/lb-${instanceId}`;

@@ -12,7 +12,7 @@ import { runPass } from '../../functions/aws/pass.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createAwsMode } from '../../src/modes/aws.js';
 import type { ModeRuntime } from '../../src/modes/types.js';
-import { candidateTagKey, decodeCandidacies } from '../../src/providers/aws/candidacy.js';
+import { candidateTagKey, decodeCandidacies, podId } from '../../src/providers/aws/candidacy.js';
 import { lifecycleDetailSchema } from '../../src/providers/aws/lifecycle.js';
 import type { EventsPort } from '../../src/providers/aws/port.js';
 import type { LeaderElector } from '../../src/runtime/leader.js';
@@ -111,7 +111,7 @@ describe('aws mode (sidecar) against moto', () => {
         routeTables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } },
         ...(options.publish && { publish: options.publish }),
       },
-      { NODE_NAME: `node-${i}`, HOST_IP: node(i).ip },
+      { NODE_NAME: `node-${i}`, HOST_IP: node(i).ip, POD_NAME: `lb-${i}`, POD_NAMESPACE: 'portlb' },
       { drain: { seconds: 0 } },
     );
     const runtime = await createAwsMode(
@@ -212,7 +212,7 @@ describe('aws mode (sidecar) against moto', () => {
     for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(1).eni);
   });
 
-  it('on shutdown announces draining, moves its routes to another LB, then announces gone', async () => {
+  it('on shutdown announces draining, moves its routes to another LB, then removes its candidacy', async () => {
     // prepare
     const a = await sidecar(0, handLeader(true));
     await sidecar(1, handLeader(false));
@@ -222,7 +222,7 @@ describe('aws mode (sidecar) against moto', () => {
     // assess
     for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(1).eni);
     const mine = (await candidacies()).flat().filter((c) => c.instanceId === node(0).instanceId);
-    expect(mine.map((c) => c.state)).toEqual(['gone', 'gone']);
+    expect(mine).toEqual([]); // gone: its tag is removed from every table
   });
 
   it('least-privilege topology: publishes a lifecycle event, writes nothing in EC2, and the function programs the routes', async () => {
@@ -270,7 +270,7 @@ describe('aws mode (sidecar) against moto', () => {
     expect(outcome.applied).toHaveLength(2);
     const tags = await client.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [vpc.tables[0]!] }));
     expect(tags.RouteTables?.[0]?.Tags?.map((t) => t.Key)).toContain(
-      candidateTagKey('portlb', node(2).instanceId),
+      candidateTagKey('portlb', node(2).instanceId, podId('portlb/lb-2')),
     );
     for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(1).eni);
   });

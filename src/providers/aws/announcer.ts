@@ -1,6 +1,6 @@
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../runtime/logger.js';
-import type { CandidateState } from './candidacy.js';
+import { type CandidateState, podId } from './candidacy.js';
 import { describeInstances, nodeEni, turnOffSourceDestCheck } from './instances.js';
 import type { Ec2Port, EventsPort } from './port.js';
 import { writeCandidacy } from './publish.js';
@@ -16,6 +16,8 @@ export interface AnnouncerOptions {
   readonly tables: TableSelector;
   readonly owner: string;
   readonly node: string;
+  /** This LB pod as `namespace/name` (the node name when there is no pod). */
+  readonly pod: string;
   readonly nodeIp?: string | undefined;
   /** The instance behind this node (from the Node's providerID), once known. */
   readonly instanceId: () => string | undefined;
@@ -81,6 +83,7 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
         version: 1,
         owner: options.owner,
         node: options.node,
+        pod: options.pod,
         instanceId,
         ...(options.nodeIp && { nodeIp: options.nodeIp }),
         state,
@@ -91,6 +94,8 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
       const tables = await describeTables(options.ec2, options.tables);
       await writeCandidacy(options.ec2, tables, options.owner, {
         instanceId,
+        pod: podId(options.pod),
+        podName: options.pod,
         eni: target,
         state,
         at,

@@ -14,6 +14,8 @@ export const lifecycleDetailSchema = z.strictObject({
   version: z.literal(1),
   owner: z.string().min(1).max(63),
   node: z.string().min(1).max(253),
+  /** The LB pod, `namespace/name`: a node may host several, and each reports for itself. */
+  pod: z.string().min(1).max(317),
   instanceId: instanceIdSchema,
   /** The node's ENI when the sidecar knows it; the function looks it up otherwise. */
   eni: eniIdSchema.optional(),

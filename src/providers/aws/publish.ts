@@ -1,4 +1,4 @@
-import { CreateTagsCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteTagsCommand } from '@aws-sdk/client-ec2';
 import { PermanentError } from '../../errors.js';
 import {
   type Candidacy,
@@ -15,9 +15,10 @@ import type { RouteTableView } from './tables.js';
 export type PublishResult = { readonly written: readonly string[]; readonly reason: string };
 
 /**
- * Writes one candidacy tag on every managed table that does not already hold a report at least as
- * new: one CreateTags call for all of them. Re-publishing the same report, or an older one (a
- * redelivered event), writes nothing.
+ * Records one pod's report on every managed table that does not already hold one at least as new,
+ * in one call: CreateTags for ready/draining, DeleteTags for gone (a departed pod leaves no tag
+ * behind to fill the table's 50). Re-publishing the same report, or an older one (a redelivered
+ * event), writes nothing.
  */
 export async function writeCandidacy(
   ec2: Ec2Port,
@@ -25,17 +26,27 @@ export async function writeCandidacy(
   owner: string,
   candidacy: Candidacy,
 ): Promise<PublishResult> {
-  const key = candidateTagKey(owner, candidacy.instanceId);
-  const stale = tables.filter((table) => {
-    const held = decodeCandidacies({ [key]: table.tags[key] ?? '' }, owner).candidacies[0];
-    return supersedes(candidacy, held);
-  });
+  const key = candidateTagKey(owner, candidacy.instanceId, candidacy.pod);
+  const held = (table: RouteTableView) =>
+    table.tags[key] === undefined
+      ? undefined
+      : decodeCandidacies({ [key]: table.tags[key] }, owner).candidacies[0];
+  if (candidacy.state === 'gone') {
+    const holding = tables.filter((t) => t.tags[key] !== undefined && supersedes(candidacy, held(t)));
+    if (holding.length === 0) return { written: [], reason: 'no table holds a report of this pod' };
+    const ids = holding.map((t) => t.id);
+    await call({ action: 'DeleteTags', resource: ids.join(', ') }, () =>
+      ec2.send(new DeleteTagsCommand({ Resources: ids, Tags: [{ Key: key }] })),
+    );
+    return { written: ids, reason: 'gone: candidacy removed' };
+  }
+  const stale = tables.filter((t) => supersedes(candidacy, held(t)));
   if (stale.length === 0)
     return { written: [], reason: 'every table already holds this report or a newer one' };
   const full = stale.filter((t) => t.tags[key] === undefined && tagRoom(t.tags) <= 0);
   if (full.length > 0) {
     throw new PermanentError(
-      `route table ${full.map((t) => t.id).join(', ')} already has 50 tags, the EC2 limit; cannot publish the candidacy of ${candidacy.instanceId} (remove unused tags or stale candidacies)`,
+      `route table ${full.map((t) => t.id).join(', ')} already has 50 tags, the EC2 limit; cannot publish the candidacy of ${candidacy.podName || candidacy.instanceId} (remove unused tags, or let the sweep remove departed pods)`,
     );
   }
   const ids = stale.map((t) => t.id);

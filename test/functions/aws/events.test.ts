@@ -39,6 +39,7 @@ describe('parseEvent', () => {
         version: 1,
         owner: 'portlb',
         node: 'n1',
+        pod: 'portlb/lb-0',
         instanceId: 'i-1234567890abcdef0',
         state: 'draining',
         at: 1700000000,

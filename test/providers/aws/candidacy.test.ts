@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   type Candidacy,
   candidateTag,
-  candidateTagKey,
   decodeCandidacies,
   newestCandidacies,
+  podId,
   supersedes,
   tagRoom,
   toCandidates,
@@ -12,6 +12,8 @@ import {
 
 const base: Candidacy = {
   instanceId: 'i-0123456789abcdef0',
+  pod: podId('portlb/lb-a'),
+  podName: 'portlb/lb-a',
   eni: 'eni-0123456789abcdef0',
   state: 'ready',
   at: 1_764_000_000_000,
@@ -22,7 +24,8 @@ describe('candidacy tags', () => {
   it('round-trips through a tag and stays within EC2 limits for the longest names', () => {
     // prepare
     const owner = 'o'.repeat(63);
-    const long = { ...base, instanceId: 'i-0123456789abcdef0', node: 'n'.repeat(253) };
+    const podName = `${'s'.repeat(63)}/${'p'.repeat(253)}`;
+    const long = { ...base, node: 'n'.repeat(253), pod: podId(podName), podName };
     // act
     const tag = candidateTag(owner, long);
     const back = decodeCandidacies({ [tag.Key]: tag.Value }, owner);
@@ -39,13 +42,19 @@ describe('candidacy tags', () => {
   });
 
   it.each([
-    ['a bad instance id', 'i-xyz', 'eni-0123456789abcdef0 ready 1000 n'],
-    ['a bad ENI', 'i-0123456789abcdef0', 'eni-zz ready 1000 n'],
-    ['an unknown state', 'i-0123456789abcdef0', 'eni-0123456789abcdef0 sleeping 1000 n'],
-    ['no timestamp', 'i-0123456789abcdef0', 'eni-0123456789abcdef0 ready'],
-    ['a timestamp that is not a number', 'i-0123456789abcdef0', 'eni-0123456789abcdef0 ready soon n'],
-  ])('reports %s as a problem and never trusts it', (_name, instance, value) => {
-    const decoded = decodeCandidacies({ [candidateTagKey('portlb', instance)]: value }, 'portlb');
+    ['a bad instance id', 'i-xyz/0a1b2c3d', 'eni-0123456789abcdef0 ready 1000 n p'],
+    ['no pod in the key', 'i-0123456789abcdef0', 'eni-0123456789abcdef0 ready 1000 n p'],
+    ['a bad pod id', 'i-0123456789abcdef0/lb-1', 'eni-0123456789abcdef0 ready 1000 n p'],
+    ['a bad ENI', 'i-0123456789abcdef0/0a1b2c3d', 'eni-zz ready 1000 n p'],
+    ['an unknown state', 'i-0123456789abcdef0/0a1b2c3d', 'eni-0123456789abcdef0 sleeping 1000 n p'],
+    ['no timestamp', 'i-0123456789abcdef0/0a1b2c3d', 'eni-0123456789abcdef0 ready'],
+    [
+      'a timestamp that is not a number',
+      'i-0123456789abcdef0/0a1b2c3d',
+      'eni-0123456789abcdef0 ready soon n p',
+    ],
+  ])('reports %s as a problem and never trusts it', (_name, rest, value) => {
+    const decoded = decodeCandidacies({ [`portlb.io/candidate/portlb/${rest}`]: value }, 'portlb');
     expect(decoded.candidacies).toEqual([]);
     expect(decoded.problems).toHaveLength(1);
   });
@@ -88,6 +97,27 @@ describe('candidacy tags', () => {
     });
     expect(candidate?.healthy).toBe(healthy);
     if (reason) expect(candidate?.reason).toMatch(reason);
+  });
+
+  it('keeps a node a candidate while any of its LB pods is ready (one drains during a rolling update)', () => {
+    // prepare
+    const other = { ...base, pod: podId('portlb/lb-b'), podName: 'portlb/lb-b', state: 'draining' as const };
+    // act
+    const both = toCandidates([base, other], { now: base.at, staleSeconds: 180 });
+    const neither = toCandidates([{ ...base, state: 'draining' }, other], {
+      now: base.at,
+      staleSeconds: 180,
+    });
+    // assess
+    expect(both).toEqual([{ target: base.eni, rank: base.eni, healthy: true }]);
+    expect(neither).toHaveLength(1);
+    expect(neither[0]?.healthy).toBe(false);
+    expect(neither[0]?.reason).toMatch(/lb-a is draining; LB portlb\/lb-b is draining/);
+  });
+
+  it('keeps one report per pod when merging tables', () => {
+    const other = { ...base, pod: podId('portlb/lb-b'), podName: 'portlb/lb-b' };
+    expect(newestCandidacies([[base, other], [base]])).toHaveLength(2);
   });
 
   it('counts the room left under the 50-tag limit', () => {
