@@ -118,6 +118,11 @@ describe('Kubernetes sources on a real API server', () => {
     expect(events.items.map((e) => [e.type, e.reason, e.note?.split(':')[0]])).toEqual([
       ['Warning', 'Refused', 'malformed annotation portlb.io/rank'],
     ]);
+    // What an operator sees.
+    const describe = await kube.kubectl(['describe', 'pod', 'lb-2', '-n', NS]);
+    expect(describe.stdout).toMatch(
+      /Warning\s+Refused\s+.*portlb\.io\/sidecar\s+malformed annotation portlb\.io\/rank/,
+    );
     // Refused once, not on every reconcile.
     await source.desired();
     expect(logLines.filter((l) => l.includes('"event":"refused"'))).toHaveLength(1);
