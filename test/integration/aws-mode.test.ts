@@ -10,7 +10,7 @@ import { motoClientConfig } from '../../bench/support/moto.js';
 import { MANAGED_TAG, routeMap, type VpcFixture } from '../../bench/support/vpc.js';
 import { runPass } from '../../functions/aws/pass.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createAwsMode } from '../../src/modes/aws.js';
+import { createAwsMode, createAwsModeFromConfig } from '../../src/modes/aws.js';
 import type { ModeRuntime } from '../../src/modes/types.js';
 import { candidateTagKey, decodeCandidacies, podId } from '../../src/providers/aws/candidacy.js';
 import { lifecycleDetailSchema } from '../../src/providers/aws/lifecycle.js';
@@ -325,5 +325,43 @@ describe('aws mode (sidecar) against moto', () => {
     // assess
     await expect.poll(state, { timeout: 10_000, interval: 100 }).toBe('draining');
     expect(JSON.stringify(runtime.status?.())).toMatch(/"healthy":false/);
+  });
+
+  it('the composition root builds real clients from the config, counts EC2 calls, and publishes', async () => {
+    // prepare
+    const backend = createServer((socket) => socket.end());
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
+    const port = (backend.address() as { port: number }).port;
+    const config = awsConfig(
+      {
+        region: 'us-east-1',
+        endpoint: moto.endpoint,
+        routeTables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } },
+      },
+      { NODE_NAME: 'node-1', HOST_IP: node(1).ip },
+      {
+        backend: { address: '127.0.0.1', port },
+        health: { intervalSeconds: 0.1, timeoutSeconds: 0.5, rise: 1, fall: 1 },
+      },
+    );
+    const metrics = createMetrics({ defaults: false });
+    // act
+    const runtime = await createAwsModeFromConfig({
+      config,
+      logger: silentLogger(),
+      metrics,
+      trigger: () => {},
+      providerId: `aws:///us-east-1a/${node(1).instanceId}`,
+    });
+    started.push(runtime);
+    await runtime.start?.();
+    const state = async () =>
+      (await candidacies()).flat().find((c) => c.instanceId === node(1).instanceId)?.state;
+    await expect.poll(state, { timeout: 10_000, interval: 100 }).toBe('ready');
+    backend.close();
+    // assess
+    const counted = await metrics.registry.getSingleMetricAsString('portlb_aws_api_calls_total');
+    expect(counted).toMatch(/portlb_aws_api_calls_total\{action="CreateTags",outcome="ok"\} [1-9]/);
+    expect(runtime.canWrite?.()).toBe(true); // no Lease configured: the sole writer, with a warning
   });
 });
