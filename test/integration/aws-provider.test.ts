@@ -253,6 +253,7 @@ describe('EC2 provider against moto', () => {
     // assess
     await expect(run).rejects.toBeInstanceOf(PermanentError);
     await expect(run).rejects.toThrow(/unknown route table.*rtb-0123456789abcdef0/);
+    await expect(run).rejects.toThrow(/rtb-0123456789abcdef0' does not exist/);
     expect(client.writes()).toBe(0);
   });
 

@@ -97,9 +97,12 @@ export async function describeTables(ec2: Ec2Port, selector: TableSelector): Pro
       ),
     ).catch((error: unknown) => {
       if (isEc2Code(error, 'InvalidRouteTableID.NotFound', 'InvalidRouteTableId.Malformed')) {
-        throw new PermanentError(`unknown route table in aws.routeTables (${describeSelector(selector)})`, {
-          cause: error,
-        });
+        // EC2's own message names the id it could not find; keep it, the selector alone may list several.
+        const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : '';
+        throw new PermanentError(
+          `unknown route table in aws.routeTables (${describeSelector(selector)})${cause ? `: ${cause}` : ''}`,
+          { cause: error },
+        );
       }
       throw error;
     });
