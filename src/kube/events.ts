@@ -35,8 +35,16 @@ export interface EventRecorder {
   close(): Promise<void>;
 }
 
-export interface RecorderOptions {
-  readonly kubeConfig: KubeConfig;
+/** The two calls the recorder makes; tests pass a fake. */
+export type EventsPort = Pick<EventsV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;
+
+export type RecorderOptions = RecorderSettings &
+  (
+    | { readonly kubeConfig: KubeConfig; readonly api?: undefined }
+    | { readonly api: EventsPort; readonly kubeConfig?: undefined }
+  );
+
+interface RecorderSettings {
   /** `portlb.io/sidecar`: who reports. */
   readonly controller: string;
   /** This process, e.g. the pod name. */
@@ -77,7 +85,7 @@ function microTime(ms: number): V1MicroTime {
  * and new Events come out of a token bucket.
  */
 export function createEventRecorder(options: RecorderOptions): EventRecorder {
-  const api = options.kubeConfig.makeApiClient(EventsV1Api);
+  const api: EventsPort = options.api ?? options.kubeConfig.makeApiClient(EventsV1Api);
   const log = options.logger.child({ component: 'events' });
   const now = options.now ?? Date.now;
   const windowMs = options.aggregateWindowMs ?? 10 * 60_000;

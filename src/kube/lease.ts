@@ -10,8 +10,20 @@ import type { Logger } from '../runtime/logger.js';
 import { describeApiError, httpStatus } from './client.js';
 import type { KubeMetrics } from './metrics.js';
 
-export interface LeaseElectorOptions {
-  readonly kubeConfig: KubeConfig;
+/** The Lease calls the elector makes; tests pass a fake. */
+export type LeasePort = Pick<
+  CoordinationV1Api,
+  'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'
+>;
+
+/** With `api` and no `kubeConfig`, followers only poll (no watch): for tests with a fake. */
+export type LeaseElectorOptions = LeaseSettings &
+  (
+    | { readonly kubeConfig: KubeConfig; readonly api?: undefined }
+    | { readonly api: LeasePort; readonly kubeConfig?: undefined }
+  );
+
+interface LeaseSettings {
   readonly namespace: string;
   /** The Lease's name; every candidate for one writer role uses the same one. */
   readonly name: string;
@@ -50,7 +62,8 @@ function timeText(value: unknown): string {
  * planner is what keeps that safe.
  */
 export function createLeaseElector(options: LeaseElectorOptions): LeaderElector {
-  const api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+  const api: LeasePort = options.api ?? options.kubeConfig.makeApiClient(CoordinationV1Api);
+  const kubeConfig = options.kubeConfig;
   const { namespace, name, identity, metrics } = options;
   const log = options.logger.child({ component: 'lease', lease: `${namespace}/${name}`, identity });
   const now = options.now ?? Date.now;
@@ -180,13 +193,13 @@ export function createLeaseElector(options: LeaseElectorOptions): LeaderElector 
   };
 
   const watchLease = () => {
-    if (stopped) return;
+    if (stopped || kubeConfig === undefined) return;
     const restart = () => {
       watchAbort = undefined;
       clearTimeout(watchTimer);
       if (!stopped) watchTimer = setTimeout(watchLease, retryMs);
     };
-    new Watch(options.kubeConfig)
+    new Watch(kubeConfig)
       .watch(
         `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
         { fieldSelector: `metadata.name=${name}` },
