@@ -27,7 +27,7 @@ export interface AnnouncerOptions {
   /** Unix milliseconds. */
   readonly now: () => number;
   readonly logger: Logger;
-  /** A candidacy was published: the caller may want a reconcile. */
+  /** The published state changed (refreshes do not count): the caller may want a reconcile. */
   readonly onPublished?: (state: CandidateState) => void;
 }
 
@@ -102,9 +102,12 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
         node: options.node,
       });
     }
-    if (last?.state !== state) log.info({ event: 'candidacy', state, instanceId }, `candidacy ${state}`);
+    const changed = last?.state !== state;
     last = { state, at };
-    options.onPublished?.(state);
+    if (changed) {
+      log.info({ event: 'candidacy', state, instanceId }, `candidacy ${state}`);
+      options.onPublished?.(state);
+    }
   }
 
   async function attempt(state: CandidateState): Promise<void> {
