@@ -108,8 +108,31 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
     refreshSeconds: aws.candidacy.refreshSeconds,
     now,
     logger,
-    onPublished: (state) => deps.trigger(`own candidacy ${state}`),
+    onPublished: (state) => {
+      deps.trigger(`own candidacy ${state}`);
+      // The leader's loop moves the routes; a follower that stops serving moves its own at once
+      // instead of leaving them until the leader's next resync.
+      if (state === 'draining' && direct && !options.leader.isLeader()) void moveOffSelf();
+    },
   });
+  /**
+   * One pass outside the loop, to move routes off this node. Safe for any pod, leader or not: the
+   * choice is deterministic over the same tags, so it agrees with whatever the leader would write.
+   */
+  let moving: Promise<void> | undefined;
+  const moveOffSelf = () => {
+    moving ??= createReconciler({ source, provider, owner: config.owner, logger })
+      .reconcile('draining')
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          log.warn({ event: 'drain_reconcile_failed', err: String(error) }, 'could not move routes away'),
+      )
+      .finally(() => {
+        moving = undefined;
+      });
+    return moving;
+  };
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   const tick = () => {
@@ -152,15 +175,7 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
       await ticking;
       await gates?.stop();
       await announcer.announce('draining');
-      if (direct) {
-        // Moving the routes off this node is safe for any pod, leader or not: the choice is
-        // deterministic over the same tags, so it agrees with whatever the leader would write.
-        await createReconciler({ source, provider, owner: config.owner, logger })
-          .reconcile('draining')
-          .catch((error: unknown) =>
-            log.warn({ event: 'drain_reconcile_failed', err: String(error) }, 'could not move routes away'),
-          );
-      }
+      if (direct) await moveOffSelf();
       await new Promise((resolve) => setTimeout(resolve, options.drainMs ?? config.drain.seconds * 1000));
       await announcer.announce('gone');
     },

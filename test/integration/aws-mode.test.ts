@@ -102,7 +102,7 @@ describe('aws mode (sidecar) against moto', () => {
   async function sidecar(
     i: number,
     leader: LeaderElector,
-    options: { publish?: 'tags' | 'eventbridge'; events?: EventsPort } = {},
+    options: { publish?: 'tags' | 'eventbridge'; events?: EventsPort; healthy?: () => boolean } = {},
   ): Promise<{ runtime: ModeRuntime; reconcile: () => Promise<number> }> {
     const config = awsConfig(
       {
@@ -121,8 +121,8 @@ describe('aws mode (sidecar) against moto', () => {
         events: options.events,
         leader,
         providerId: () => `aws:///us-east-1a/${node(i).instanceId}`,
-        healthy: () => true,
-        checkMs: 60_000,
+        healthy: options.healthy ?? (() => true),
+        checkMs: options.healthy ? 50 : 60_000,
       },
     );
     started.push(runtime);
@@ -210,6 +210,21 @@ describe('aws mode (sidecar) against moto', () => {
     // assess
     expect(written).toBe(0);
     for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(1).eni);
+  });
+
+  it('a follower whose LB stops serving moves its routes away at once, without waiting for the leader', async () => {
+    // prepare: node 0 carries the routes but follows; node 1 leads and never reconciles here
+    let serving = true;
+    const follower = await sidecar(0, handLeader(false), { healthy: () => serving });
+    const leader = await sidecar(1, handLeader(true));
+    await leader.reconcile();
+    const target = async () => (await routeMap(client.ec2, vpc.tables[0]!)).get(VIP);
+    expect(await target()).toBe(node(0).eni);
+    // act
+    serving = false;
+    // assess
+    await expect.poll(target, { timeout: 10_000, interval: 100 }).toBe(node(1).eni);
+    expect(follower.runtime.canWrite?.()).toBe(false);
   });
 
   it('on shutdown announces draining, moves its routes to another LB, then removes its candidacy', async () => {
