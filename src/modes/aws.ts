@@ -2,9 +2,11 @@ import { Counter } from 'prom-client';
 import { ConfigError } from '../errors.js';
 import { createServiceGates } from '../health/services.js';
 import { createAnnouncer } from '../providers/aws/announcer.js';
+import type { HealthContext } from '../providers/aws/candidacy.js';
 import { createEc2Client, createEventBridgeClient } from '../providers/aws/client.js';
 import { parseProviderId } from '../providers/aws/instances.js';
 import { countCalls } from '../providers/aws/instrument.js';
+import { kubernetesVeto } from '../providers/aws/kube-veto.js';
 import type { Ec2Port, EventsPort } from '../providers/aws/port.js';
 import { createEc2Provider } from '../providers/aws/provider.js';
 import { createTableSnapshot } from '../providers/aws/snapshot.js';
@@ -33,6 +35,8 @@ export interface AwsModeOptions {
   readonly now?: () => number;
   /** How often the candidacy state is checked (ms); a publish happens only on change or refresh. */
   readonly checkMs?: number;
+  /** Overrules `ready` reports this process knows better about (Kubernetes pod readiness). */
+  readonly veto?: HealthContext['veto'];
   /** How long to keep serving after announcing `draining` on shutdown; `drain.seconds` by default. */
   readonly drainMs?: number;
 }
@@ -63,6 +67,7 @@ export async function createAwsMode(deps: ModeDeps, options: AwsModeOptions): Pr
     staleSeconds: aws.candidacy.staleSeconds,
     now,
     logger,
+    veto: options.veto,
   });
   const provider = createEc2Provider({
     ec2: options.ec2,
@@ -214,10 +219,14 @@ export const createAwsModeFromConfig: ModeFactory = async (deps) => {
     events: aws.publish === 'eventbridge' ? createEventBridgeClient({ region: aws.region }) : undefined,
     leader,
     providerId: () => deps.providerId ?? kube?.ownNode()?.providerId ?? process.env.PORTLB_PROVIDER_ID,
-    healthy: () => {
+    // Health: the services' health checks (built by createAwsMode) and, with Kubernetes, this pod's Ready.
+    podReady: () => {
       const pod =
         self && kube?.source.pods().find((p) => p.name === self.name && p.namespace === self.namespace);
       return pod === undefined ? true : pod.ready && !pod.terminating;
     },
+    veto: kube
+      ? kubernetesVeto({ pods: () => kube.source.pods(), synced: () => kube.source.synced(), now: Date.now })
+      : undefined,
   });
 };

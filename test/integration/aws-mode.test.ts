@@ -373,10 +373,11 @@ describe('aws mode (sidecar) against moto', () => {
     const state = async () =>
       (await candidacies()).flat().find((c) => c.instanceId === node(1).instanceId)?.state;
     await expect.poll(state, { timeout: 10_000, interval: 100 }).toBe('ready');
-    backend.close();
     // assess
     const counted = await metrics.registry.getSingleMetricAsString('portlb_aws_api_calls_total');
     expect(counted).toMatch(/portlb_aws_api_calls_total\{action="CreateTags",outcome="ok"\} [1-9]/);
     expect(runtime.canWrite?.()).toBe(true); // no Lease configured: the sole writer, with a warning
+    expect(runtime.status?.()).toMatchObject({ health: { healthy: true } }); // the services' health checks gate it
+    backend.close();
   });
 });

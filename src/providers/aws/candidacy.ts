@@ -157,6 +157,8 @@ export interface HealthContext {
   readonly staleSeconds: number;
   /** Instances known to be going away, with why (an EC2 event, a DescribeInstances state). */
   readonly down?: ReadonlyMap<string, string>;
+  /** Another view that can overrule a `ready` report (the Lease holder's Kubernetes informers), with why. */
+  readonly veto?: ((candidacy: Candidacy) => string | undefined) | undefined;
 }
 
 function unhealthyReason(c: Candidacy, context: HealthContext): string | undefined {
@@ -164,6 +166,8 @@ function unhealthyReason(c: Candidacy, context: HealthContext): string | undefin
   const down = context.down?.get(c.instanceId);
   if (down !== undefined) return down;
   if (c.state !== 'ready') return `LB ${who} is ${c.state}`;
+  const vetoed = context.veto?.(c);
+  if (vetoed !== undefined) return vetoed;
   const age = (context.now - c.at) / 1000;
   if (age > context.staleSeconds) {
     return `candidacy of ${who} is ${Math.round(age)} s old (stale after ${context.staleSeconds} s)`;

@@ -1,7 +1,13 @@
 import type { DesiredRoute } from '../../core/model.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Source } from '../types.js';
-import { type Candidacy, decodeCandidacies, newestCandidacies, toCandidates } from './candidacy.js';
+import {
+  type Candidacy,
+  decodeCandidacies,
+  type HealthContext,
+  newestCandidacies,
+  toCandidates,
+} from './candidacy.js';
 import type { TableSnapshot } from './snapshot.js';
 import type { RouteTableView } from './tables.js';
 
@@ -13,6 +19,8 @@ export interface CandidateSourceOptions {
   /** Unix milliseconds; injected so tests and the planner agree on "now". */
   readonly now: () => number;
   readonly logger: Logger;
+  /** Overrules `ready` reports this process knows better about (see `kubernetesVeto`). */
+  readonly veto?: HealthContext['veto'];
 }
 
 /** Every candidacy this owner published on the managed tables, newest report per instance. */
@@ -48,7 +56,11 @@ export function createCandidateSource(options: CandidateSourceOptions): Source &
     async desired(): Promise<DesiredRoute[]> {
       const tables = await options.snapshot.load();
       last = readCandidacies(tables, options.owner, options.logger);
-      const candidates = toCandidates(last, { now: options.now(), staleSeconds: options.staleSeconds });
+      const candidates = toCandidates(last, {
+        now: options.now(),
+        staleSeconds: options.staleSeconds,
+        veto: options.veto,
+      });
       return options.services.map((s) => ({ vip: s.vip, service: s.name, candidates }));
     },
     lastCandidacies: () => last,
