@@ -15,7 +15,9 @@ const loaders: Partial<Record<Mode, () => Promise<ModeFactory>>> = {
 export async function modeFactory(mode: Mode): Promise<ModeFactory> {
   const load = loaders[mode];
   if (load === undefined) {
-    throw new PermanentError(`mode ${mode} is not available in this build; use --state FILE to write routes to a file`);
+    throw new PermanentError(
+      `mode ${mode} is not available in this build; use --state FILE to write routes to a file`,
+    );
   }
   return load();
 }
