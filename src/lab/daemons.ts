@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../errors.js';
 import { run, spawnDaemon } from './exec.js';
 import { BACKEND_PORT, GOBGP_API_PORT } from './layout.js';
-import { isOurs } from './procs.js';
+import { isRunning } from './procs.js';
 import type { LabProcess, StateStore } from './state.js';
 
 const FRR = '/usr/lib/frr';
@@ -66,7 +66,7 @@ async function waitReady(
     what,
     async () => {
       if (await ready()) return true;
-      if (await isOurs(proc)) return false;
+      if (await isRunning(proc.pid)) return false;
       throw new PermanentError(`${what}: the daemon exited at start: ${await tail(logFile)}`);
     },
     15_000,

@@ -13,6 +13,21 @@ export async function isOurs(proc: Pick<LabProcess, 'pid' | 'match'>): Promise<b
   }
 }
 
+/**
+ * Whether a pid we just started is still running (exists and is not a zombie). Unlike isOurs it
+ * does not read the command line, which is briefly empty while the process execs: a daemon
+ * checked in that window would look dead.
+ */
+export async function isRunning(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the parenthesised command name, which may itself contain spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
