@@ -8,7 +8,7 @@ import { plan } from '../src/core/plan.js';
 
 const VIPS = 10_000;
 const TARGETS = 8;
-const RUNS = Number(process.env.BENCH_RUNS ?? 31);
+const RUNS = Number(process.env.BENCH_RUNS ?? 51);
 
 /** A deterministic pseudo-random sequence, so every run benchmarks the same input. */
 function lcg(seed: number): () => number {

@@ -44,6 +44,28 @@ function parseIpv4Fast(input: string): PrefixResult | undefined {
   return { ok: true, prefix: { text, family: 4, length, network: BigInt(network) } };
 }
 
+export type CanonicalResult = { ok: true; text: string } | { ok: false; reason: string };
+
+/**
+ * The canonical text of a prefix, or why it has none. Cheaper than parsePrefix for the planner's
+ * hot path: a dotted-quad IPv4 prefix that is already canonical comes back as itself.
+ */
+export function canonicalText(input: string): CanonicalResult {
+  const match = IPV4_CIDR.exec(input);
+  if (match !== null) {
+    const octets = [Number(match[1]), Number(match[2]), Number(match[3]), Number(match[4])];
+    const length = Number(match[5]);
+    const plain = octets.every((o, i) => o <= 255 && String(o) === match[i + 1]);
+    if (plain && length <= 32) {
+      const value = ((octets[0]! << 24) >>> 0) + (octets[1]! << 16) + (octets[2]! << 8) + octets[3]!;
+      const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
+      if ((value & mask) >>> 0 === value && String(length) === match[5]) return { ok: true, text: input };
+    }
+  }
+  const parsed = parsePrefix(input);
+  return parsed.ok ? { ok: true, text: parsed.prefix.text } : parsed;
+}
+
 /**
  * Parses `a.b.c.d/n` or `x::/n`. A prefix with host bits set (`10.1.1.5/24`) is refused rather than
  * silently masked: announcing a different range than the operator wrote would be a surprise.

@@ -1,9 +1,10 @@
-import { parsePrefix } from './cidr.js';
+import { canonicalText } from './cidr.js';
 import type { Candidate, Change, DesiredRoute, ObservedRoute, Plan, PlanOptions, Skipped } from './model.js';
 import { chooseMulti, chooseSingle, describeNoneHealthy, normalizeCandidates } from './targets.js';
 
 interface DesiredVip {
   readonly vip: string;
+  readonly service: string;
   readonly candidates: readonly Candidate[];
 }
 
@@ -11,6 +12,8 @@ interface Slot {
   readonly owned: ObservedRoute[];
   readonly foreign: ObservedRoute[];
 }
+
+const EMPTY_SLOT: Slot = Object.freeze({ owned: [], foreign: [] });
 
 interface Out {
   readonly changes: Change[];
@@ -29,14 +32,14 @@ function byDestination(a: { table?: string; vip: string }, b: typeof a): number 
 }
 
 /** Canonical VIP text, parsed once per distinct string within one plan (observed repeats each VIP per target). */
-type Canonicalizer = (vip: string) => ReturnType<typeof parsePrefix>;
+type Canonicalizer = (vip: string) => ReturnType<typeof canonicalText>;
 
 function canonicalizer(): Canonicalizer {
-  const seen = new Map<string, ReturnType<typeof parsePrefix>>();
+  const seen = new Map<string, ReturnType<typeof canonicalText>>();
   return (vip) => {
     let result = seen.get(vip);
     if (result === undefined) {
-      result = parsePrefix(vip);
+      result = canonicalText(vip);
       seen.set(vip, result);
     }
     return result;
@@ -49,32 +52,36 @@ function collectDesired(
   canonical: Canonicalizer,
   skipped: Skipped[],
 ): Map<string, DesiredVip> {
-  const result = new Map<string, DesiredVip & { services: string[] }>();
+  const result = new Map<string, DesiredVip>();
+  const sharedBy = new Map<string, string[]>(); // VIP -> services, only for VIPs wanted twice
   for (const route of desired) {
     const parsed = canonical(route.vip);
     if (!parsed.ok) {
       skipped.push({ vip: route.vip, reason: `invalid desired VIP: ${parsed.reason}` });
       continue;
     }
-    const vip = parsed.prefix.text;
+    const vip = parsed.text;
     const entry = result.get(vip);
     if (entry === undefined) {
-      result.set(vip, { vip, services: [route.service], candidates: normalizeCandidates(route.candidates) });
+      const candidates = normalizeCandidates(route.candidates);
+      // Usually already canonical and ordered: keep the caller's object rather than copy it.
+      const same = vip === route.vip && candidates === route.candidates;
+      result.set(vip, same ? route : { vip, service: route.service, candidates });
       continue;
     }
-    entry.services.push(route.service);
+    const services = sharedBy.get(vip) ?? [entry.service];
+    services.push(route.service);
+    sharedBy.set(vip, services);
     result.set(vip, {
       ...entry,
       candidates: normalizeCandidates([...entry.candidates, ...route.candidates]),
     });
   }
-  for (const entry of result.values()) {
-    if (entry.services.length > 1) {
-      skipped.push({
-        vip: entry.vip,
-        reason: `VIP wanted by several services (${entry.services.join(', ')}); candidates merged`,
-      });
-    }
+  for (const [vip, services] of sharedBy) {
+    skipped.push({
+      vip,
+      reason: `VIP wanted by several services (${services.join(', ')}); candidates merged`,
+    });
   }
   return result;
 }
@@ -102,12 +109,15 @@ function collectObserved(
     }
     const parsed = canonical(route.vip);
     if (!parsed.ok) continue; // not a destination portlb could have written
-    const vip = parsed.prefix.text;
-    const slot = slots.get(vip) ?? { owned: [], foreign: [] };
+    const vip = parsed.text;
+    let slot = slots.get(vip);
+    if (slot === undefined) {
+      slot = { owned: [], foreign: [] };
+      slots.set(vip, slot);
+    }
     (route.owner === options.owner ? slot.owned : slot.foreign).push(
       route.vip === vip ? route : { ...route, vip },
     );
-    slots.set(vip, slot);
   }
   return tables;
 }
@@ -205,9 +215,10 @@ function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOpt
     });
   }
   const have: string[] = [];
-  const byTarget = [...slot.owned].sort(
-    (a, b) => compare(a.target, b.target) || compare(a.id ?? '', b.id ?? ''),
-  );
+  const byTarget =
+    slot.owned.length > 1
+      ? [...slot.owned].sort((a, b) => compare(a.target, b.target) || compare(a.id ?? '', b.id ?? ''))
+      : slot.owned;
   for (const route of byTarget) {
     const unwanted = !wanted.includes(route.target);
     const duplicate = have.includes(route.target);
@@ -258,12 +269,10 @@ export function plan(
   const canonical = canonicalizer();
   const wanted = collectDesired(desired, canonical, out.skipped);
   const tables = collectObserved(observed, options, canonical, out.skipped);
-  const vips = [...wanted.keys()].sort(compare);
-  for (const table of [...tables.keys()].sort(compare)) {
-    const slots = tables.get(table) ?? new Map<string, Slot>();
-    for (const vip of vips) {
-      const want = wanted.get(vip)!;
-      const slot = slots.get(vip) ?? { owned: [], foreign: [] };
+  // Iteration order does not matter: the output is sorted once at the end.
+  for (const [table, slots] of tables) {
+    for (const [vip, want] of wanted) {
+      const slot = slots.get(vip) ?? EMPTY_SLOT;
       if (options.cardinality === 'single') planSingle(table, want, slot, options, out);
       else planMulti(table, want, slot, options, out);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containsAddress, overlaps, parsePrefix, prefix } from '../../src/core/cidr.js';
+import { canonicalText, containsAddress, overlaps, parsePrefix, prefix } from '../../src/core/cidr.js';
 
 describe('parsePrefix', () => {
   it.each([
@@ -43,5 +43,25 @@ describe('overlaps', () => {
     expect(containsAddress(prefix('10.99.0.0/24'), '10.99.0.11')).toBe(true);
     expect(containsAddress(prefix('10.99.0.0/24'), '10.98.0.11')).toBe(false);
     expect(containsAddress(prefix('10.99.0.0/24'), 'not-an-ip')).toBe(false);
+  });
+});
+
+describe('canonicalText agrees with parsePrefix', () => {
+  it.each([
+    '10.1.1.0/24',
+    '10.1.1.5/24',
+    '010.1.1.0/24',
+    '10.1.1.0/024',
+    '0.0.0.0/0',
+    '255.255.255.255/32',
+    '256.1.1.0/24',
+    '10.1.1.0/33',
+    '2001:DB8::/32',
+    'garbage',
+  ])('%s', (input) => {
+    const full = parsePrefix(input);
+    const fast = canonicalText(input);
+    expect(fast.ok).toBe(full.ok);
+    if (fast.ok && full.ok) expect(fast.text).toBe(full.prefix.text);
   });
 });
