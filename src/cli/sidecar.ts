@@ -90,7 +90,10 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   let fatal: unknown;
   const loop = createLoop({
     run: async (why) => {
-      if (runtime.canWrite && !runtime.canWrite()) return;
+      if (runtime.canWrite && !runtime.canWrite()) {
+        lastError = undefined; // not ours to write now: an old failure says nothing any more
+        return;
+      }
       const outcome = await reconciler.reconcile(why);
       kubernetes?.recordChanges(outcome.applied, outcome.failed);
       lastError = undefined;
@@ -110,16 +113,15 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
     listen: config.server.listen,
     registry: metrics.registry,
     live: () => fatal === undefined,
+    // A failed reconcile is not a reason to be unready: the pod's Ready condition makes it a route
+    // target, so a throttled API call would take a healthy LB out of service. It shows in
+    // `detail.lastError` and in the metrics instead.
     readiness: () => {
-      const reasons = [
-        ...(lastError ? [lastError] : []),
-        ...(runtime.notReady?.() ?? []),
-        ...(kubernetes?.notReady() ?? []),
-      ];
+      const reasons = [...(runtime.notReady?.() ?? []), ...(kubernetes?.notReady() ?? [])];
       return {
         ready: reasons.length === 0,
         reasons,
-        detail: { mode, ...runtime.status?.(), ...kubernetes?.status() },
+        detail: { mode, ...(lastError && { lastError }), ...runtime.status?.(), ...kubernetes?.status() },
       };
     },
   });
@@ -128,18 +130,30 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
     'health server up',
   );
 
+  const teardown = async () => {
+    await runtime.close?.();
+    await kubernetes?.stop();
+    await server.close();
+  };
   const stopped = new Promise<number>((resolve) => {
     onShutdown(logger, async () => {
       await loop.stop();
+      // Hand the Lease over before draining, so another LB's sidecar writes while this one drains.
+      await kubernetes?.elector?.stop({ release: true });
       await runtime.shutdown?.();
-      await runtime.close?.();
-      await kubernetes?.stop();
-      await server.close();
+      await teardown();
       resolve(0);
     });
   });
-  await kubernetes?.start();
-  await runtime.start?.();
+  try {
+    await kubernetes?.start();
+    await runtime.start?.();
+  } catch (error) {
+    // Without this the open server and informers would keep a process alive that does nothing.
+    await loop.stop();
+    await teardown();
+    throw error;
+  }
   loop.start();
   return stopped;
 }

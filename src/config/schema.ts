@@ -9,7 +9,8 @@ const cidr = z.string().superRefine((value, ctx) => {
 
 const address = z.string().refine(isAddress, { message: 'not an IPv4 or IPv6 address' });
 const port = z.number().int().min(1).max(65535);
-const seconds = z.number().positive();
+/** Durations become setTimeout delays, which Node clamps to 1 ms above 2^31-1 ms (~24.8 days). */
+const seconds = z.number().positive().max(2_147_483, 'must be at most 2147483 s (about 24 days)');
 const name = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lowercase letters, digits and "-"')
@@ -179,7 +180,7 @@ export const configSchema = z.strictObject({
   gcp: gcpSchema.optional(),
   kubernetes: kubernetesSchema,
   health: healthSchema.default(healthSchema.parse({})),
-  drain: z.strictObject({ seconds: z.number().min(0).default(10) }).default({ seconds: 10 }),
+  drain: z.strictObject({ seconds: z.number().min(0).max(2_147_483).default(10) }).default({ seconds: 10 }),
   server: z.strictObject({ listen: listen.default('0.0.0.0:9402') }).default({ listen: '0.0.0.0:9402' }),
   reconcile: z
     .strictObject({ resyncSeconds: seconds.default(30), debounceMs: z.number().int().min(0).default(200) })

@@ -26,7 +26,7 @@ const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 /**
  * The common case, dotted-quad IPv4, without the general parser: the planner canonicalises every
  * VIP it reads, tens of thousands per pass. Returns undefined to defer to the general parser
- * (leading zeros, which some parsers read as octal, and anything unusual).
+ * (which refuses leading zeros, that some parsers read as octal, and anything unusual).
  */
 function parseIpv4Fast(input: string): PrefixResult | undefined {
   const match = IPV4_CIDR.exec(input);
@@ -75,6 +75,12 @@ export function parsePrefix(input: string): PrefixResult {
   if (fast !== undefined) return fast;
   if (!input.includes('/'))
     return { ok: false, reason: `"${input}" is not a CIDR (expected address/length)` };
+  // ipaddr.js also accepts octal (`010.1.1.0`), hex and single-integer IPv4, silently meaning
+  // another range than the operator wrote: only dotted decimal is a VIP.
+  const written = input.slice(0, input.lastIndexOf('/'));
+  if (!written.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(written)) {
+    return { ok: false, reason: `"${input}" is not a valid CIDR (IPv4 must be four decimal octets)` };
+  }
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
     parsed = ipaddr.parseCIDR(input);

@@ -33,7 +33,12 @@ export function normalizeCandidates(candidates: readonly Candidate[]): readonly 
   for (const candidate of candidates) {
     if (candidate.target === '') continue;
     const seen = byTarget.get(candidate.target);
-    if (seen === undefined || (seen.healthy && !candidate.healthy)) byTarget.set(candidate.target, candidate);
+    // Unhealthy wins over healthy; on equal health the lower rank, so input order never decides.
+    const replaces =
+      seen === undefined ||
+      (seen.healthy && !candidate.healthy) ||
+      (seen.healthy === candidate.healthy && before(candidate, seen) < 0);
+    if (replaces) byTarget.set(candidate.target, candidate);
   }
   return [...byTarget.values()].sort(before);
 }

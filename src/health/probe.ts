@@ -44,11 +44,17 @@ export const realProbeDeps: ProbeDeps = {
   },
   sleep: (ms, signal) =>
     new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => {
+      // The monitor's signal lives as long as the monitor: remove our listener every interval, or
+      // one closure per probe would pile up on it.
+      const onAbort = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
     }),
 };
 

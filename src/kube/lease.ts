@@ -123,6 +123,10 @@ export function createLeaseElector(options: LeaseElectorOptions): LeaderElector 
 
   /** One round: returns when the next one is due (ms from now). */
   const attempt = async (): Promise<number> => {
+    if (stopped) return retryMs; // a watch event after stop() must not take the Lease back
+    // Renewal counts from before the request: followers time expiry from when they see the write,
+    // so the leader must not credit itself with the request's latency.
+    const startedAt = now();
     let lease: V1Lease;
     try {
       lease = await api.readNamespacedLease({ name, namespace });
@@ -132,7 +136,7 @@ export function createLeaseElector(options: LeaseElectorOptions): LeaderElector 
         namespace,
         body: { metadata: { name, namespace }, spec: ourSpec(undefined) },
       });
-      lastRenewMs = now();
+      lastRenewMs = startedAt;
       setLeading(true, 'created the Lease');
       return retryMs;
     }
@@ -150,7 +154,7 @@ export function createLeaseElector(options: LeaseElectorOptions): LeaderElector 
       body: { ...lease, spec: ourSpec(lease.spec) },
     });
     observe(updated);
-    lastRenewMs = now();
+    lastRenewMs = startedAt;
     setLeading(
       true,
       holder === identity ? 'renewed' : holder === '' ? 'Lease was free' : `Lease of ${holder} expired`,

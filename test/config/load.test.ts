@@ -146,6 +146,12 @@ describe('parseConfig refuses, naming the field', () => {
       'services[0].vip',
       'overlaps aws.vpcCidrs[0]',
     ],
+    [
+      'a resync period a timer cannot hold',
+      (d) => (d.reconcile = { resyncSeconds: 3e9 }),
+      'reconcile.resyncSeconds',
+      'at most',
+    ],
     ['a bad listen address', (d) => (d.server = { listen: '9402' }), 'server.listen', 'HOST:PORT'],
   ])('%s', (_name, mutate, path, message) => {
     const doc = base() as Doc;

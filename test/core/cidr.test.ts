@@ -20,6 +20,9 @@ describe('parsePrefix', () => {
     ['10.1.1.0/33', 'not a valid CIDR'],
     ['300.1.1.0/24', 'not a valid CIDR'],
     ['', 'not a CIDR'],
+    ['010.1.1.0/24', 'four decimal octets'],
+    ['0xa.0.0.0/8', 'four decimal octets'],
+    ['167772160/8', 'four decimal octets'],
   ])('refuses %s', (input, reason) => {
     const result = parsePrefix(input);
     expect(result.ok).toBe(false);

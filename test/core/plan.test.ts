@@ -137,6 +137,16 @@ describe('plan: single-target clouds (one route per table)', () => {
     ]);
   });
 
+  it('resolves two healthy reports of one target by rank, whatever their order', () => {
+    const a = { target: 'eni-a', healthy: true, rank: 'z' };
+    const b = { target: 'eni-b', healthy: true, rank: 'm' };
+    const aLow = { target: 'eni-a', healthy: true, rank: 'a' };
+    const forward = changes([want([a, b, aLow])], [], single);
+    const backward = changes([want([aLow, b, a])], [], single);
+    expect(forward).toEqual(['create eni-a']);
+    expect(backward).toEqual(forward);
+  });
+
   it('withdraws when told to, even in single mode', () => {
     expect(
       changes([want([down('eni-a')])], [route('eni-a')], { ...single, whenNoneHealthy: 'withdraw' }),

@@ -1,7 +1,8 @@
+import { getEventListeners } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer, type Server as TcpServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createProbe, type ProbeDeps } from '../../src/health/probe.js';
+import { createProbe, type ProbeDeps, realProbeDeps } from '../../src/health/probe.js';
 
 /** A clock that only moves when the test says so, and a socket that answers as told. */
 function fakeDeps(connect: () => Promise<void>) {
@@ -114,5 +115,22 @@ describe('probe against real loopback servers', () => {
     expect(await at('/ok')).toEqual({ ok: true, detail: `GET http://127.0.0.1:${http.port}/ok -> 200` });
     expect((await at('/broken')).ok).toBe(false);
     expect((await at('/hang', 100)).detail).toMatch(/timed out after 100 ms/);
+  });
+});
+
+describe('realProbeDeps.sleep', () => {
+  it('leaves no listener behind on the long-lived signal', async () => {
+    const abort = new AbortController();
+    for (let i = 0; i < 20; i++) await realProbeDeps.sleep(1, abort.signal);
+    expect(getEventListeners(abort.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('wakes up at once on abort', async () => {
+    const abort = new AbortController();
+    const started = Date.now();
+    const sleeping = realProbeDeps.sleep(60_000, abort.signal);
+    abort.abort();
+    await sleeping;
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 });
