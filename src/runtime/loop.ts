@@ -12,13 +12,15 @@ export interface LoopOptions {
   readonly isRetryable?: (error: unknown) => boolean;
   /** Every failed attempt, retried or not. */
   readonly onError?: (error: unknown, info: { attempt: number; willRetry: boolean }) => void;
+  /** stop() waits at most this long for a run in flight, so a hung call cannot eat the grace period. */
+  readonly stopTimeoutMs?: number;
 }
 
 export interface Loop {
   /** Schedules a run (debounced); never runs inline. */
   trigger(reason: string): void;
   start(): void;
-  /** Stops timers, aborts retry waits, and waits for a run in flight to finish. */
+  /** Stops timers, aborts retry waits, and waits (bounded) for a run in flight to finish. */
   stop(): Promise<void>;
   /** Resolves when no run is in flight or scheduled (for tests and `--once`). */
   idle(): Promise<void>;
@@ -108,7 +110,14 @@ export function createLoop(options: LoopOptions): Loop {
       debounce = undefined;
       pending = [];
       abort.abort();
-      await inFlight;
+      if (inFlight !== undefined) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.stopTimeoutMs ?? 10_000);
+        });
+        await Promise.race([inFlight, timeout]);
+        clearTimeout(timer);
+      }
       settleIdle();
     },
     idle() {

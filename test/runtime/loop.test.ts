@@ -114,4 +114,25 @@ describe('createLoop', () => {
     await stopping;
     expect(finished).toBe(true);
   });
+
+  it('stop gives up waiting for a hung run after stopTimeoutMs', async () => {
+    const loop = createLoop({
+      run: () => new Promise<void>(() => {}), // never settles, like a call with no timeout
+      resyncMs: 60_000,
+      debounceMs: 0,
+      stopTimeoutMs: 2_000,
+    });
+    loop.trigger('event');
+    await vi.advanceTimersByTimeAsync(1);
+    let stopped = false;
+    const stopping = loop.stop().then(() => {
+      stopped = true;
+    });
+    await vi.advanceTimersByTimeAsync(1_999);
+    const early = stopped;
+    await vi.advanceTimersByTimeAsync(1);
+    await stopping;
+    expect(early).toBe(false);
+    expect(stopped).toBe(true);
+  });
 });

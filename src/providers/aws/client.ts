@@ -15,11 +15,18 @@ export interface ClientOptions {
  * left over to TransientError.
  */
 
+/**
+ * Bounded calls: a hung connection must not hold a reconcile (and so a SIGTERM's withdraw and
+ * Lease release) past the pod's grace period. A timeout surfaces as a transient error.
+ */
+const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000 };
+
 export function createEc2Client(options: ClientOptions = {}): EC2Client {
   return new EC2Client({
     ...(options.region && { region: options.region }),
     ...(options.endpoint && { endpoint: options.endpoint }),
     maxAttempts: options.maxAttempts ?? 5,
+    requestHandler,
   });
 }
 
@@ -28,5 +35,6 @@ export function createEventBridgeClient(options: ClientOptions = {}): EventBridg
     ...(options.region && { region: options.region }),
     ...(options.endpoint && { endpoint: options.endpoint }),
     maxAttempts: options.maxAttempts ?? 5,
+    requestHandler,
   });
 }
