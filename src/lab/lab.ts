@@ -101,6 +101,11 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     for (let i = 1; i <= o.nodes; i++) await addNodeNs(lab.store, n, i, o.backends);
     await startPeers(lab.store, n, o.progress);
     await scaleService(lab, 'web', o.lbs, o.progress);
+    // The first route can arrive through one reflector while the other is still settling (FRR
+    // resets its session to the router once when it applies add-paths): `up` means steady.
+    o.progress('waiting until both route reflectors carry every path');
+    await waitForReflectors(lab);
+    await waitForRouter(lab, 'web');
     await lab.store.update((s) => {
       s.phase = 'up';
     });
