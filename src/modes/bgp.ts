@@ -92,23 +92,35 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
   });
   const gateOf = gates.gateOf;
 
-  // Desired state is only this speaker: each VIP -> our next hop, healthy while its gate passes.
+  // Desired state is only this speaker: each VIP -> our next hop, healthy while its gate passes
+  // and, with Kubernetes, while its own pod may carry the service (not terminating, node Ready,
+  // not disabled, the service among `portlb.io/services`).
   const source: Source = {
-    desired: async (): Promise<DesiredRoute[]> =>
-      config.services.map((s) => {
+    desired: async (): Promise<DesiredRoute[]> => {
+      const lifecycle = kubernetes ? await kubernetes.source.desired() : undefined;
+      return config.services.map((s) => {
         const gate = gateOf(s.name);
+        const own = lifecycle?.find((r) => r.vip === s.vip)?.candidates[0];
+        const podReason =
+          lifecycle === undefined
+            ? undefined
+            : own === undefined
+              ? 'this LB pod does not serve the service (see portlb.io/services and kubernetes.lbPodSelector)'
+              : own.healthy
+                ? undefined
+                : own.reason;
+        const reasons = [
+          ...(gate.healthy ? [] : [`health gate: ${gate.reason}`]),
+          ...(podReason ? [podReason] : []),
+        ];
+        const reason = reasons.length > 0 ? reasons.join('; ') : undefined;
         return {
           vip: s.vip,
           service: s.name,
-          candidates: [
-            {
-              target: self.nextHop,
-              healthy: gate.healthy,
-              ...(!gate.healthy && { reason: `health gate: ${gate.reason}` }),
-            },
-          ],
+          candidates: [{ target: self.nextHop, healthy: reason === undefined, ...(reason && { reason }) }],
         };
-      }),
+      });
+    },
   };
 
   const runtime: ModeRuntime = {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
+import type { DesiredRoute } from '../../src/core/model.js';
+import { ConfigError, TransientError } from '../../src/errors.js';
 import { createBgpMode, exabgpEnv } from '../../src/modes/bgp.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
+import { createStaticBackends } from '../../src/sources/backends.js';
+import type { KubernetesRuntime } from '../../src/sources/kubernetes/runtime.js';
 
 const doc = {
   mode: 'bgp',
@@ -24,13 +27,21 @@ const doc = {
   },
 };
 
-async function mode(env: NodeJS.ProcessEnv) {
+async function mode(env: NodeJS.ProcessEnv, lifecycle?: () => Promise<DesiredRoute[]>) {
   const config = parseConfig(doc, env);
+  // Only the two members bgp mode reads; the real runtime is tested on a real API server.
+  const kubernetes =
+    lifecycle &&
+    ({
+      source: { desired: lifecycle },
+      backends: createStaticBackends(config),
+    } as unknown as KubernetesRuntime);
   return createBgpMode({
     config,
     logger: silentLogger(),
     metrics: createMetrics({ defaults: false }),
     trigger: () => {},
+    ...(kubernetes && { kubernetes }),
   });
 }
 
@@ -51,6 +62,32 @@ describe('bgp mode', () => {
       'no BGP session is up: 10.99.0.2 down (exabgp not connected yet)',
       'service web not announced: not probed yet',
     ]);
+  });
+
+  it('with Kubernetes, also withdraws for its own pod: terminating, not serving, caches not synced', async () => {
+    const own = (healthy: boolean, reason?: string): DesiredRoute[] => [
+      {
+        vip: '10.1.1.0/24',
+        service: 'web',
+        candidates: [{ target: '10.99.0.11', healthy, ...(reason && { reason }) }],
+      },
+    ];
+    const terminating = await mode({ HOST_IP: '10.99.0.11' }, async () =>
+      own(false, 'pod lb-1 is terminating'),
+    );
+    expect((await terminating.source.desired())[0]?.candidates[0]?.reason).toBe(
+      'health gate: not probed yet; pod lb-1 is terminating',
+    );
+    const notServing = await mode({ HOST_IP: '10.99.0.11' }, async () => [
+      { vip: '10.1.1.0/24', service: 'web', candidates: [] },
+    ]);
+    expect((await notServing.source.desired())[0]?.candidates[0]?.reason).toContain(
+      'this LB pod does not serve the service',
+    );
+    const unsynced = await mode({ HOST_IP: '10.99.0.11' }, async () => {
+      throw new TransientError('kubernetes informers not synced yet: lb-pods');
+    });
+    await expect(unsynced.source.desired()).rejects.toBeInstanceOf(TransientError);
   });
 
   it('refuses an IPv6 VIP with an IPv4 next hop, before anything is announced', async () => {

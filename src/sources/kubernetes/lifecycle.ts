@@ -14,7 +14,10 @@ export interface LifecycleInput {
   readonly nodes: ReadonlyMap<string, NodeView>;
   /** The provider's target id for a pod on a node (node IP, instance URL, ...); undefined when unknown. */
   readonly targetOf: (pod: PodView, node: NodeView) => string | undefined;
-  /** Only this pod is a candidate (each BGP speaker announces itself); every LB pod when absent. */
+  /**
+   * Only this pod is a candidate (each BGP speaker announces itself); every LB pod when absent.
+   * With `self`, the pod's own Ready condition is not read (it is the sidecar's own output).
+   */
   readonly self?: { readonly namespace: string; readonly name: string } | undefined;
   /** Annotations that last parsed, by pod uid: a malformed edit keeps them, so no route changes. */
   readonly lastGood: ReadonlyMap<string, LbAnnotations>;
@@ -50,6 +53,7 @@ function unhealthyReason(
   pod: PodView,
   node: NodeView | undefined,
   annotations: LbAnnotations,
+  ownReadiness: boolean,
 ): string | undefined {
   if (pod.terminating) return `pod ${pod.name} is terminating`;
   if (pod.phase === 'Succeeded' || pod.phase === 'Failed') return `pod ${pod.name} is ${pod.phase}`;
@@ -59,7 +63,9 @@ function unhealthyReason(
     const why = node.ready === undefined ? 'reports no Ready condition' : 'is NotReady';
     return `node ${node.name} ${why}${node.readyReason ? ` (${node.readyReason})` : ''}`;
   }
-  if (!pod.ready) return `pod ${pod.name} is not Ready`;
+  // With `self`, the pod's Ready condition is this sidecar's own /readyz, which waits for the
+  // announcement: reading it back as an input would deadlock. Its health gate decides instead.
+  if (!pod.ready && !ownReadiness) return `pod ${pod.name} is not Ready`;
   return undefined;
 }
 
@@ -69,7 +75,7 @@ function verdict(pod: PodView, input: LifecycleInput, annotations: LbAnnotations
   const node = input.nodes.get(nodeName);
   const target = node ? input.targetOf(pod, node) : undefined;
   const rank = annotations.rank ?? nodeName;
-  const why = unhealthyReason(pod, node, annotations);
+  const why = unhealthyReason(pod, node, annotations, input.self !== undefined);
   if (target === undefined) {
     return {
       target: `${nodeName}:no-target`,

@@ -103,6 +103,25 @@ describe('lifecycleToDesired', () => {
     expect(missing.warnings[0]).toContain('own pod lb/zz is not among the LB pods');
   });
 
+  it('scope self: the own Ready condition is not an input, but terminating, node and annotations are', () => {
+    const nodes = [node('node-bb')];
+    const self = { self: { namespace: 'lb', name: 'bb' } };
+    const candidates = (p: PodView, ns: NodeView[] = nodes) =>
+      web(lifecycleToDesired(input([p], ns, self)))?.candidates;
+    expect(candidates(pod('bb', { ready: false }))).toEqual([
+      { target: '10.0.0.2', rank: 'node-bb', healthy: true },
+    ]);
+    expect(candidates(pod('bb', { terminating: true }))?.[0]).toMatchObject({
+      healthy: false,
+      reason: 'pod bb is terminating',
+    });
+    expect(candidates(pod('bb'), [node('node-bb', { ready: false })])?.[0]).toMatchObject({ healthy: false });
+    expect(candidates(pod('bb', { annotations: { 'portlb.io/disabled': 'true' } }))?.[0]).toMatchObject({
+      healthy: false,
+    });
+    expect(candidates(pod('bb', { annotations: { 'portlb.io/services': 'api' } }))).toEqual([]);
+  });
+
   it('annotations: services restrict, rank orders', () => {
     const a = pod('a', { annotations: { 'portlb.io/services': 'api', 'portlb.io/rank': '01' } });
     const result = lifecycleToDesired(input([a], [node('node-a')]));
