@@ -15,7 +15,7 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export function splitHostPort(listen: string): { host: string; port: number } {
+function splitHostPort(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');
   const host = listen.slice(0, at).replace(/^\[(.*)\]$/, '$1');
   return { host, port: Number(listen.slice(at + 1)) };

@@ -21,20 +21,20 @@ export interface ClientOptions {
  */
 const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000 };
 
-export function createEc2Client(options: ClientOptions = {}): EC2Client {
-  return new EC2Client({
+/** What both clients share: region and endpoint when given, retries, bounded calls. */
+function clientConfig(options: ClientOptions) {
+  return {
     ...(options.region && { region: options.region }),
     ...(options.endpoint && { endpoint: options.endpoint }),
     maxAttempts: options.maxAttempts ?? 5,
     requestHandler,
-  });
+  };
+}
+
+export function createEc2Client(options: ClientOptions = {}): EC2Client {
+  return new EC2Client(clientConfig(options));
 }
 
 export function createEventBridgeClient(options: ClientOptions = {}): EventBridgeClient {
-  return new EventBridgeClient({
-    ...(options.region && { region: options.region }),
-    ...(options.endpoint && { endpoint: options.endpoint }),
-    maxAttempts: options.maxAttempts ?? 5,
-    requestHandler,
-  });
+  return new EventBridgeClient(clientConfig(options));
 }
