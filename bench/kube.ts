@@ -1,11 +1,12 @@
 /**
  * `npm run bench:kube`: the sidecar's Kubernetes side against a real kube-apiserver + etcd
  * (scripts/build-kube.sh) holding 1,000 LB pods on 100 Nodes and 200 EndpointSlices.
- * Prints the sidecar process's RSS (goal <= 80 MB), its idle CPU (goal ~0), and how long a pod
- * readiness change takes to reach the desired state, p50/p99 over 100 changes (goal p99 <= 200 ms).
+ * Runs the shipped `portlb sidecar` (the bundle, with its V8 flags) on those objects and prints its
+ * RSS (goal <= 80 MB) and idle CPU (goal ~0); a probe process built from the same source and
+ * informers prints how long a pod readiness change takes to reach the desired state, p50/p99 over
+ * 100 changes (goal p99 <= 200 ms).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { fixtures } from '../test/integration/kube/fixtures.js';
 import { freePort, startKube } from '../test/integration/kube/harness.js';
+import { cpuSeconds, type ProcMemory, procMemory, shippedPortlb } from './support/shipped.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const NODES = Number(process.env.BENCH_NODES ?? 100);
@@ -41,28 +43,37 @@ async function pool<T>(
   );
 }
 
-function procStatus(pid: number): { rssMb: number; hwmMb: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
-}
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
+const mem = (m: ProcMemory) =>
+  `${m.rssMb.toFixed(1)} MB (anon ${m.anonMb.toFixed(1)}, file ${m.fileMb.toFixed(1)})`;
+
 const ip = (i: number, base: number) => `10.${base}.${(i >> 8) & 255}.${i & 255}`;
 
-let realChild: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 
-/** The real `portlb sidecar` (mode aws, routes to a file) on the same objects: RSS and idle CPU. */
-async function measureRealSidecar(kubeconfig: string): Promise<{ rssMb: number; cpu: number }> {
+/** The sidecar's own view of its JS heap, from the prom-client defaults on its /metrics, in MB. */
+async function heapOf(port: number): Promise<{ used: number; total: number; external: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  if (process.env.BENCH_DEBUG)
+    console.log(
+      text
+        .split('\n')
+        .filter((l) => /^portlb_nodejs_heap_space_size_used/.test(l))
+        .join('\n'),
+    );
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
+  return {
+    used: value('portlb_nodejs_heap_size_used_bytes'),
+    total: value('portlb_nodejs_heap_size_total_bytes'),
+    external: value('portlb_nodejs_external_memory_bytes'),
+  };
+}
+
+/** The shipped `portlb sidecar` (mode aws, routes to a file, prom-client defaults on). */
+async function startSidecar(kubeconfig: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const config = join(dir, 'sidecar.yaml');
   await writeFile(
@@ -78,40 +89,30 @@ async function measureRealSidecar(kubeconfig: string): Promise<{ rssMb: number; 
       'log: { level: warn }',
     ].join('\n'),
   );
-  const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  realChild = spawn(
+  const { script, flags } = shippedPortlb();
+  const child = spawn(
     process.execPath,
-    [main, 'sidecar', '--config', config, '--state', join(dir, 'state.json')],
+    [...flags, script, 'sidecar', '--config', config, '--state', join(dir, 'state.json')],
     {
       env: { ...process.env, POD_NAME: 'lb-0', POD_NAMESPACE: NS, NODE_NAME: 'node-0' },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
-  const pid = realChild.pid ?? 0;
+  children.push(child);
   const deadline = Date.now() + 60_000;
   for (;;) {
     const body = await fetch(`http://127.0.0.1:${port}/readyz`)
       .then((r) => r.json() as Promise<{ detail?: { kubernetes?: { lbPods?: number } } }>)
       .catch(() => undefined);
-    if (body?.detail?.kubernetes?.lbPods === PODS) break;
+    if (body?.detail?.kubernetes?.lbPods === PODS) return { child, port };
+    if (child.exitCode !== null) throw new Error(`portlb sidecar exited with ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error('portlb sidecar did not sync');
     await new Promise((r) => setTimeout(r, 200));
   }
-  await new Promise((r) => setTimeout(r, 2_000));
-  const cpu0 = cpuSeconds(pid);
-  const t0 = now();
-  await new Promise((r) => setTimeout(r, IDLE_MS));
-  const cpu = ((cpuSeconds(pid) - cpu0) / ((now() - t0) / 1000)) * 100;
-  const { rssMb } = procStatus(pid);
-  const exited = new Promise((r) => realChild?.once('exit', r));
-  realChild.kill('SIGTERM');
-  await exited;
-  return { rssMb, cpu };
 }
 
 const kube = await startKube();
 const dir = await mkdtemp(join(tmpdir(), 'portlb-bench-kube-'));
-let child: ChildProcess | undefined;
 try {
   console.log(`kube-apiserver + etcd up in ${kube.startMs} ms`);
   const fx = fixtures(kube.admin);
@@ -153,21 +154,22 @@ try {
 
   const kubeconfigFile = join(dir, 'kubeconfig');
   await writeFile(kubeconfigFile, kube.admin.exportConfig());
-  const script = fileURLToPath(new URL('./kube-sidecar.js', import.meta.url));
   t = now();
-  // e.g. BENCH_SIDECAR_FLAGS=--max-semi-space-size=1 to see what V8's young generation costs.
-  const flags = (process.env.BENCH_SIDECAR_FLAGS ?? '').split(' ').filter(Boolean);
-  child = spawn(process.execPath, [...flags, script], {
+  const sidecar = await startSidecar(kubeconfigFile);
+  const sidecarPid = sidecar.child.pid ?? 0;
+  console.log(`portlb sidecar synced ${PODS} LB pods in ${((now() - t) / 1000).toFixed(1)} s`);
+
+  // The probe: the same Kubernetes source and backends, reporting each desired-state change.
+  const script = fileURLToPath(new URL('./kube-sidecar.js', import.meta.url));
+  const probe = spawn(process.execPath, [script], {
     env: { ...process.env, BENCH_KUBECONFIG: kubeconfigFile },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const pid = child.pid ?? 0;
-  const lines: { at: number; healthy: number; heapMb?: number }[] = [];
+  children.push(probe);
+  const lines: { at: number; healthy: number }[] = [];
   let waiter: (() => void) | undefined;
-  let started:
-    | { syncMs: number; candidates: number; backends: number; heapUsedMb: number; externalMb: number }
-    | undefined;
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+  let started: { syncMs: number; candidates: number; backends: number } | undefined;
+  createInterface({ input: probe.stdout as NodeJS.ReadableStream }).on('line', (line) => {
     const msg = JSON.parse(line);
     if (msg.ready) started = msg;
     else lines.push(msg);
@@ -183,18 +185,19 @@ try {
       });
     }
   };
-  await until(() => started !== undefined, 60_000, 'sidecar sync');
+  await until(() => started !== undefined, 60_000, 'probe sync');
   console.log(
-    `sidecar synced in ${started?.syncMs} ms: ${started?.candidates} candidates, ${started?.backends} backends`,
+    `probe synced in ${started?.syncMs} ms: ${started?.candidates} candidates, ${started?.backends} backends`,
   );
 
   // Idle: no changes, informers watching. Let start-up garbage settle first.
   await new Promise((r) => setTimeout(r, 2_000));
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = cpuSeconds(sidecarPid);
   const idle0 = now();
   await new Promise((r) => setTimeout(r, IDLE_MS));
-  const idleCpu = ((cpuSeconds(pid) - cpu0) / ((now() - idle0) / 1000)) * 100;
-  const mem = procStatus(pid);
+  const idleCpu = ((cpuSeconds(sidecarPid) - cpu0) / ((now() - idle0) / 1000)) * 100;
+  const idle = procMemory(sidecarPid);
+  const heap = await heapOf(sidecar.port);
 
   const latencies: number[] = [];
   let expected = started?.candidates ?? PODS;
@@ -207,19 +210,19 @@ try {
     latencies.push((seen()?.at ?? Number.NaN) - t0);
   }
   latencies.sort((a, b) => a - b);
-  const after = procStatus(pid);
-  const childExited = new Promise((r) => child?.once('exit', r));
-  child.kill('SIGTERM');
-  await childExited;
-
-  const real = await measureRealSidecar(kubeconfigFile);
+  const after = procMemory(sidecarPid);
+  const { flags } = shippedPortlb();
 
   console.log('\nportlb bench:kube');
   console.log(
     `  objects              ${PODS} LB pods on ${NODES} nodes, ${SLICES} EndpointSlices x 5 endpoints`,
   );
+  console.log(`  sidecar RSS idle     ${mem(idle)} (goal <= 80 MB)`);
   console.log(
-    `  sidecar RSS          ${mem.rssMb.toFixed(1)} MB idle, ${after.rssMb.toFixed(1)} MB after changes, peak ${after.hwmMb.toFixed(1)} MB (goal <= 80 MB)`,
+    `  sidecar JS heap      ${heap.used.toFixed(1)} MB used of ${heap.total.toFixed(1)} MB, external ${heap.external.toFixed(1)} MB (its /metrics, idle)`,
+  );
+  console.log(
+    `  sidecar RSS after    ${mem(after)} after ${CHANGES} changes; peak ${after.hwmMb.toFixed(1)} MB`,
   );
   console.log(
     `  sidecar idle CPU     ${idleCpu.toFixed(2)} % of one core over ${(IDLE_MS / 1000).toFixed(0)} s (goal ~0)`,
@@ -228,20 +231,11 @@ try {
     `  readiness -> desired p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms over ${CHANGES} changes (goal p99 <= 200 ms)`,
   );
   console.log(
-    `  portlb sidecar       ${real.rssMb.toFixed(1)} MB RSS, ${real.cpu.toFixed(2)} % idle CPU (the whole process: mode aws + --state, prom-client defaults on)`,
-  );
-  console.log(
-    `  sidecar JS heap      ${started?.heapUsedMb} MB used after sync (external ${started?.externalMb} MB)`,
-  );
-  const heaps = lines.map((l) => l.heapMb).filter((h) => h !== undefined);
-  if (heaps.length > 0)
-    console.log(`  sidecar heap after GC over the changes: first ${heaps[0]} MB, last ${heaps.at(-1)} MB`);
-  console.log(
-    `  sidecar initial sync ${started?.syncMs} ms${flags.length ? `, node flags ${flags.join(' ')}` : ''}`,
+    `  sidecar              mode aws, --state, prom-client defaults on; node ${process.version} ${flags.join(' ')}`,
   );
 } finally {
-  for (const c of [child, realChild]) {
-    if (c?.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+  for (const c of children) {
+    if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) {
       const exited = new Promise((r) => c.once('exit', r));
       c.kill('SIGTERM');
       await exited;

@@ -6,6 +6,7 @@ import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { nodeBundle, reportOutputs } from './esbuild-node.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'functions', 'aws');
@@ -17,23 +18,8 @@ for (const entry of entries) {
 }
 
 const result = await build({
+  ...nodeBundle,
   entryPoints: entries.map((e) => join(source, e)),
   outdir: join(root, 'dist', 'functions', 'aws'),
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  // Prefer the ESM builds: esbuild can drop the hundreds of EC2 commands portlb never sends.
-  mainFields: ['module', 'main'],
-  target: 'node24',
-  format: 'esm',
-  sourcemap: true,
-  metafile: true,
-  logLevel: 'warning',
-  // Bundled CommonJS dependencies call require() for Node built-ins; ESM has no require of its own.
-  banner: {
-    js: "import { createRequire as __portlbRequire } from 'node:module'; const require = __portlbRequire(import.meta.url);",
-  },
 });
-for (const [file, info] of Object.entries(result.metafile.outputs)) {
-  if (file.endsWith('.mjs')) process.stdout.write(`${file} ${(info.bytes / 1024).toFixed(0)} KiB\n`);
-}
+reportOutputs(result);

@@ -8,6 +8,7 @@ import {
 import type { Logger } from '../runtime/logger.js';
 import { describeApiError } from './client.js';
 import type { KubeMetrics } from './metrics.js';
+import type { Prune } from './prune.js';
 
 export interface InformerOptions<T extends KubernetesObject> {
   /** The metric/log label: `lb-pods`, `nodes`, `endpointslices`. */
@@ -18,6 +19,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly list: () => Promise<KubernetesListObject<T>>;
   readonly labelSelector?: string | undefined;
   readonly fieldSelector?: string | undefined;
+  /** What to keep of each object before it is cached (see prune.ts). */
+  readonly prune: Prune<T>;
   /** A full relist (a fresh list + watch) this often, whatever the watch says. */
   readonly relistMs: number;
   /** A list that hangs longer than this counts as a failure. */
@@ -29,18 +32,15 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly onChange?: (resource: string) => void;
 }
 
-/**
- * Drops `metadata.managedFields` (server-side apply bookkeeping), the bulk of a pod that has had
- * a few status updates, before anything caches the object: what client-go's transform functions
- * are used for. Nothing in portlb reads it.
- */
-function slim<T extends KubernetesObject>(obj: T): T {
-  if (obj?.metadata?.managedFields !== undefined) obj.metadata.managedFields = undefined;
-  return obj;
-}
+/** A Watch that prunes every object before ListWatch or the cache sees it. */
+class PruningWatch<T extends KubernetesObject> extends Watch {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly prune: Prune<T>,
+  ) {
+    super(kubeConfig);
+  }
 
-/** A Watch that slims every object before ListWatch stores it. */
-class SlimWatch extends Watch {
   override watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
@@ -50,7 +50,9 @@ class SlimWatch extends Watch {
     return super.watch(
       path,
       queryParams,
-      (phase, obj, watchObj) => callback(phase, slim(obj), watchObj),
+      // ListWatch reads the resourceVersion of BOOKMARK and ERROR events: only objects are pruned.
+      (phase, obj, watchObj) =>
+        callback(phase, phase === 'BOOKMARK' || phase === 'ERROR' ? obj : this.prune(obj as T), watchObj),
       done,
     );
   }
@@ -119,8 +121,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     });
     try {
       const list = await Promise.race([options.list(), timeout]);
-      for (const item of list.items) slim(item);
-      return list;
+      return { ...list, items: list.items.map(options.prune) };
     } finally {
       clearTimeout(timer);
     }
@@ -158,7 +159,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
       if (gen !== generation || stopped) return;
       const lw = new ListWatch<T>(
         options.path,
-        new SlimWatch(options.kubeConfig),
+        new PruningWatch(options.kubeConfig, options.prune),
         listWithTimeout,
         false,
         options.labelSelector,

@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const NODE = 'node_modules/.bin/node';
-const CLI = 'dist/src/cli/main.js';
+/** The shipped bundle (scripts/build-cli.mjs), as the package's bin and the image run it. */
+const CLI = 'dist/cli/portlb.mjs';
 
 async function portlb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -7,6 +7,7 @@ import { httpStatus } from '../../src/kube/client.js';
 import { createEventRecorder } from '../../src/kube/events.js';
 import { createInformer } from '../../src/kube/informer.js';
 import { podView } from '../../src/kube/objects.js';
+import { prunePod } from '../../src/kube/prune.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/sources/kubernetes/runtime.js';
@@ -161,6 +162,7 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
       path: `/api/v1/namespaces/${NS}/pods`,
       list: () => core.listNamespacedPod({ namespace: NS, fieldSelector: 'spec.nodeName=n1' }),
       fieldSelector: 'spec.nodeName=n1',
+      prune: prunePod,
       relistMs: 60_000,
       logger: silentLogger(),
     });

@@ -1,7 +1,7 @@
 /**
  * Two `portlb sidecar` processes (mode aws, routes written to state files) share a Lease on a
  * real API server: one writes, the other waits; SIGTERM hands over at once, SIGKILL within the
- * lease duration + 1 s. Needs the build (vitest's global setup runs tsc).
+ * lease duration + 1 s. Runs the shipped bundle (vitest's global setup builds it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -70,7 +70,7 @@ describe('two sidecar processes share a Lease', () => {
     const state = join(dir, `${pod}.state.json`);
     const child = spawn(
       'node_modules/.bin/node',
-      ['dist/src/cli/main.js', 'sidecar', '--config', config, '--state', state],
+      ['dist/cli/portlb.mjs', 'sidecar', '--config', config, '--state', state],
       {
         env: { ...process.env, POD_NAME: pod, POD_NAMESPACE: NS, NODE_NAME: node, NO_PROXY: '127.0.0.1' },
         stdio: ['ignore', 'pipe', 'pipe'],

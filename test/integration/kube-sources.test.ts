@@ -4,6 +4,7 @@ import type { DesiredRoute } from '../../src/core/model.js';
 import { createEventRecorder, type EventRecorder } from '../../src/kube/events.js';
 import { createInformer } from '../../src/kube/informer.js';
 import { kubeMetrics } from '../../src/kube/metrics.js';
+import { pruneNode } from '../../src/kube/prune.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createEndpointSliceBackends } from '../../src/sources/kubernetes/backends.js';
@@ -161,6 +162,7 @@ describe('informer against a stalled API server', () => {
       kubeConfig: kube.admin,
       path: '/api/v1/nodes',
       list: () => fx.core.listNode(),
+      prune: pruneNode,
       relistMs: 1_000,
       listTimeoutMs: 1_000,
       backoff: { minMs: 200, maxMs: 1_000 },

@@ -7,6 +7,7 @@ import {
 } from '@kubernetes/client-node';
 import { createInformer, type Informer } from '../../kube/informer.js';
 import type { KubeMetrics } from '../../kube/metrics.js';
+import { pruneEndpointSlice, pruneService } from '../../kube/prune.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Backend, BackendSource } from '../backends.js';
 
@@ -106,6 +107,7 @@ export function createEndpointSliceBackends(options: EndpointSliceBackendsOption
         kubeConfig: options.kubeConfig,
         path: `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
         list: () => discovery.listNamespacedEndpointSlice({ namespace, labelSelector: selector }),
+        prune: pruneEndpointSlice,
         labelSelector: selector,
         relistMs: options.relistMs,
         logger: options.logger,
@@ -117,6 +119,7 @@ export function createEndpointSliceBackends(options: EndpointSliceBackendsOption
         kubeConfig: options.kubeConfig,
         path: `/api/v1/namespaces/${namespace}/services`,
         list: () => core.listNamespacedService({ namespace, fieldSelector: `metadata.name=${ref.service}` }),
+        prune: pruneService,
         fieldSelector: `metadata.name=${ref.service}`,
         relistMs: options.relistMs,
         logger: options.logger,

@@ -14,6 +14,7 @@ import {
   parseProviderId,
   podView,
 } from '../../kube/objects.js';
+import { pruneNode, prunePod } from '../../kube/prune.js';
 import type { Source } from '../../providers/types.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { LbAnnotations } from './annotations.js';
@@ -87,6 +88,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
     kubeConfig: options.kubeConfig,
     path: `/api/v1/namespaces/${namespace}/pods`,
     list: () => core.listNamespacedPod({ namespace, labelSelector: lbPodSelector }),
+    prune: prunePod,
     labelSelector: lbPodSelector,
     relistMs: options.relistMs,
     logger: options.logger,
@@ -98,6 +100,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
     kubeConfig: options.kubeConfig,
     path: '/api/v1/nodes',
     list: () => core.listNode(nodeSelector ? { fieldSelector: nodeSelector } : {}),
+    prune: pruneNode,
     fieldSelector: nodeSelector,
     relistMs: options.relistMs,
     logger: options.logger,
