@@ -44,6 +44,20 @@ program
   .action((o) => exitFor(runSidecar(o)));
 
 program
+  .command('node-agent')
+  .description(
+    "run on every node (DaemonSet, host network): route each VIP to this node's healthy LB pods (ECMP)",
+  )
+  .requiredOption('-c, --config <file>', 'portlb config (YAML), with kubernetes.namespace set')
+  .option(
+    '--netns <name>',
+    'program routes in this network namespace (default: nodeAgent.netns, else its own)',
+  )
+  .action(async (o: { config: string; netns?: string }) =>
+    exitFor((await import('./node-agent.js')).runNodeAgent(o)),
+  );
+
+program
   .command('bgp-api')
   .description("exabgp's API process: relays exabgp's stdin/stdout to the sidecar's socket")
   .requiredOption('--socket <path>', "the sidecar's exabgp API socket")

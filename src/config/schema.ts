@@ -166,6 +166,27 @@ const kubernetesSchema = z
 
 const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT');
 
+/**
+ * Routing protocol number the node agent marks its routes with (`ip route ... proto N`). 202 is
+ * unassigned in iproute2's rt_protos and FRR's (186-197); 0-4 belong to the kernel, boot and
+ * static routes, which the agent must never own.
+ */
+export const DEFAULT_ROUTE_PROTOCOL = 202;
+
+/** `portlb node-agent` (DaemonSet, host network): VIP -> LB pod IP routes on its node. */
+const nodeAgentSchema = z.strictObject({
+  routeProtocol: z
+    .number()
+    .int()
+    .min(5, 'must be 5-255: 0-4 are unspec, redirect, kernel, boot and static')
+    .max(255)
+    .default(DEFAULT_ROUTE_PROTOCOL),
+  /** Program routes in this network namespace (`ip -n NETNS`); the agent's own when absent. */
+  netns: z.string().min(1).optional(),
+  /** The agent's /healthz, /readyz and /metrics, on the node's network (host network). */
+  listen: listen.default('0.0.0.0:9403'),
+});
+
 export const configSchema = z.strictObject({
   mode: z.enum(['auto', 'bgp', 'aws', 'gcp']),
   owner: name.default('portlb'),
@@ -179,6 +200,7 @@ export const configSchema = z.strictObject({
   aws: awsSchema.optional(),
   gcp: gcpSchema.optional(),
   kubernetes: kubernetesSchema,
+  nodeAgent: nodeAgentSchema.default({ routeProtocol: DEFAULT_ROUTE_PROTOCOL, listen: '0.0.0.0:9403' }),
   health: healthSchema.default(healthSchema.parse({})),
   drain: z.strictObject({ seconds: z.number().min(0).max(2_147_483).default(10) }).default({ seconds: 10 }),
   server: z.strictObject({ listen: listen.default('0.0.0.0:9402') }).default({ listen: '0.0.0.0:9402' }),
@@ -208,3 +230,4 @@ export type GcpConfig = NonNullable<ParsedConfig['gcp']>;
 export type HealthConfig = ParsedConfig['health'];
 export type StaticTarget = ParsedConfig['targets'][number];
 export type KubernetesConfig = NonNullable<ParsedConfig['kubernetes']>;
+export type NodeAgentConfig = ParsedConfig['nodeAgent'];

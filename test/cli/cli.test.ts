@@ -165,8 +165,26 @@ describe('portlb render', () => {
   });
 });
 
+describe('portlb node-agent', () => {
+  it('exits 2 without NODE_NAME or kubernetes.namespace, naming what is missing', async () => {
+    const noNode = await portlb('node-agent', '--config', 'examples/bgp-lab.yaml');
+    expect(noNode.code).toBe(2);
+    expect(noNode.stderr).toContain('env.NODE_NAME: set it from the Downward API');
+    const path = join(dir, 'agent.yaml');
+    const example = await readFile('examples/bgp-lab.yaml', 'utf8');
+    await writeFile(path, `${example}\nkubernetes: { lbPodSelector: app=lb, kubeconfig: /nonexistent }\n`);
+    const noNamespace = await run(NODE, [CLI, 'node-agent', '--config', path], {
+      env: { ...process.env, NODE_NAME: 'n1' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(noNamespace).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('kubernetes.namespace: not set'),
+    });
+  });
+});
+
 describe('--help', () => {
-  it.each(['validate', 'plan', 'sidecar', 'render'])('%s --help', async (command) => {
+  it.each(['validate', 'plan', 'sidecar', 'node-agent', 'render'])('%s --help', async (command) => {
     const result = await portlb(command, '--help');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: portlb ${command}`);

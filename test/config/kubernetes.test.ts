@@ -46,3 +46,27 @@ describe('the kubernetes config section', () => {
     expect(problemsOf(base(kubernetes)).join('\n')).toContain(expected);
   });
 });
+
+describe('the nodeAgent config section', () => {
+  const withAgent = (nodeAgent?: unknown) => ({
+    ...base({ lbPodSelector: 'app=web-lb', namespace: 'web' }),
+    ...(nodeAgent !== undefined && { nodeAgent }),
+  });
+
+  it('defaults: routes marked proto 202, the own netns, health on :9403', () => {
+    expect(parseConfig(withAgent(), {}).nodeAgent).toEqual({ routeProtocol: 202, listen: '0.0.0.0:9403' });
+    expect(parseConfig(withAgent({ routeProtocol: 250, netns: 'lab' }), {}).nodeAgent).toEqual({
+      routeProtocol: 250,
+      netns: 'lab',
+      listen: '0.0.0.0:9403',
+    });
+  });
+
+  it.each<[unknown, string]>([
+    [4, 'nodeAgent.routeProtocol: must be 5-255: 0-4 are unspec, redirect, kernel, boot and static'],
+    [256, 'nodeAgent.routeProtocol: Too big: expected number to be <=255'],
+    [20.5, 'nodeAgent.routeProtocol: Invalid input: expected int, received number'],
+  ])('refuses routeProtocol %s', (routeProtocol, problem) => {
+    expect(problemsOf(withAgent({ routeProtocol }))).toEqual([problem]);
+  });
+});

@@ -1,29 +1,31 @@
 import { readFile } from 'node:fs/promises';
-import { CoreV1Api, EventsV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
+import { EventsV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { createNodeAgent } from '../../src/agent/agent.js';
+import { createRouteTable } from '../../src/agent/iproute.js';
 import { type Config, parseConfig, parseYaml } from '../../src/config/load.js';
 import { httpStatus } from '../../src/kube/client.js';
-import { createEventRecorder } from '../../src/kube/events.js';
-import { createInformer } from '../../src/kube/informer.js';
-import { podView } from '../../src/kube/objects.js';
-import { prunePod } from '../../src/kube/prune.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/sources/kubernetes/runtime.js';
 import { eventually, fixtures } from './kube/fixtures.js';
 import { type KubeTestServer, startKube } from './kube/harness.js';
+import { createNodeNetns, type NodeNetns, netnsList } from './node-netns.js';
 
 const NS = 'web';
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
 
-/** The config the example ConfigMap ships, as the sidecar in pod `name` on `node` would load it. */
-async function exampleConfig(name: string, node: string): Promise<Config> {
-  const docs = parseAllDocuments(await readFile('deploy/kubernetes/lb-pod-example.yaml', 'utf8')).map((d) =>
-    d.toJS(),
-  );
+/** The config a manifest's ConfigMap ships, as a process with this environment would load it. */
+async function manifestConfig(file: string, env: Record<string, string>): Promise<Config> {
+  const docs = parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJS());
   const configMap = docs.find((d) => d.kind === 'ConfigMap');
-  return parseConfig(parseYaml(configMap.data['config.yaml'], 'example'), {
+  return parseConfig(parseYaml(configMap.data['config.yaml'], file), env);
+}
+
+/** The config the example ConfigMap ships, as the sidecar in pod `name` on `node` would load it. */
+function exampleConfig(name: string, node: string): Promise<Config> {
+  return manifestConfig('deploy/kubernetes/lb-pod-example.yaml', {
     POD_NAME: name,
     POD_NAMESPACE: NS,
     NODE_NAME: node,
@@ -49,6 +51,7 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
   let agentToken: string;
   let sidecar: KubeConfig;
   const runtimes: KubernetesRuntime[] = [];
+  let netns: NodeNetns | undefined;
 
   beforeAll(async () => {
     kube = await startKube();
@@ -62,8 +65,20 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
     await fx.node('n1', { address: '10.0.0.1', providerID: 'aws:///eu-west-1a/i-0aaa' });
     await fx.node('n2', { address: '10.0.0.2', providerID: 'aws:///eu-west-1b/i-0bbb' });
     const labels = { 'app.kubernetes.io/name': 'web-lb' };
-    await fx.lbPod(NS, 'web-lb-1', { node: 'n1', hostIP: '10.0.0.1', ready: true, labels });
-    await fx.lbPod(NS, 'web-lb-2', { node: 'n2', hostIP: '10.0.0.2', ready: true, labels });
+    await fx.lbPod(NS, 'web-lb-1', {
+      node: 'n1',
+      hostIP: '10.0.0.1',
+      podIP: '10.244.1.5',
+      ready: true,
+      labels,
+    });
+    await fx.lbPod(NS, 'web-lb-2', {
+      node: 'n2',
+      hostIP: '10.0.0.2',
+      podIP: '10.244.2.5',
+      ready: true,
+      labels,
+    });
     await fx.service(NS, 'web', [{ name: 'http', port: 80, targetPort: 8080 }]);
     await fx.slice(NS, 'web-1', 'web', {
       ports: [{ name: 'http', port: 8080 }],
@@ -73,7 +88,10 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
 
   afterAll(async () => {
     for (const r of runtimes) await r.stop();
+    const name = netns?.name;
+    await netns?.remove();
     await kube?.stop();
+    if (name) expect(await netnsList()).not.toContain(name);
   });
 
   it('the sidecar works with exactly its Role: LB pods, Nodes, EndpointSlices, its Lease, Events', async () => {
@@ -154,40 +172,36 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
   });
 
   it('the node agent reads LB pods and Nodes and records Events with its own Role', async () => {
-    const agent = kube.kubeConfigFor(agentToken);
-    const core = agent.makeApiClient(CoreV1Api);
-    const pods = createInformer({
-      resource: 'lb-pods',
-      kubeConfig: agent,
-      path: `/api/v1/namespaces/${NS}/pods`,
-      list: () => core.listNamespacedPod({ namespace: NS, fieldSelector: 'spec.nodeName=n1' }),
-      fieldSelector: 'spec.nodeName=n1',
-      prune: prunePod,
-      relistMs: 60_000,
+    // The real agent, configured by node-agent.yaml's ConfigMap, programming a namespace of ours.
+    netns = await createNodeNetns();
+    const config = await manifestConfig('deploy/kubernetes/node-agent.yaml', { NODE_NAME: 'n1' });
+    const agent = createNodeAgent({
+      config,
+      nodeName: 'n1',
+      kubeConfig: kube.kubeConfigFor(agentToken),
+      table: createRouteTable({ protocol: config.nodeAgent.routeProtocol, netns: netns.name }),
       logger: silentLogger(),
+      metrics: createMetrics({ defaults: false }),
+      trigger: () => {},
     });
-    await pods.start();
-    expect(pods.up()).toBe(true);
-    expect(pods.list().map((p) => podView(p).name)).toEqual(['web-lb-1']);
-    await pods.stop();
-    expect((await core.readNode({ name: 'n1' })).spec?.providerID).toBe('aws:///eu-west-1a/i-0aaa');
-    const recorder = createEventRecorder({
-      kubeConfig: agent,
-      controller: 'portlb.io/node-agent',
-      instance: 'n1',
-      logger: silentLogger(),
-    });
-    const note = 'route 203.0.113.0/28 via 10.244.0.9 installed';
-    recorder.record({
-      regarding: { namespace: NS, name: 'web-lb-1' },
-      type: 'Normal',
-      reason: 'Routed',
-      action: 'Route',
-      note,
-    });
-    await recorder.close();
+    try {
+      await agent.start();
+      expect(agent.notReady()).toEqual([]);
+      expect(agent.status()).not.toHaveProperty('degraded');
+      const outcome = await agent.reconcile('test');
+      // Only its node's LB pod (web-lb-2 is on n2), from the Node it may read.
+      expect(outcome.failed).toEqual([]);
+      expect(outcome.wanted).toEqual([{ vip: '203.0.113.0/28', service: 'web', nexthops: ['10.244.1.5'] }]);
+      expect(await netns.nexthops('203.0.113.0/28')).toEqual(['10.244.1.5']);
+      await agent.recorder.flush();
+    } finally {
+      await agent.stop();
+    }
     const events = await kube.admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
-    expect(events.items.find((e) => e.reportingController === 'portlb.io/node-agent')?.note).toBe(note);
+    const mine = events.items.filter((e) => e.reportingController === 'portlb.io/node-agent');
+    expect(mine.map((e) => `${e.regarding?.name} ${e.reason} ${e.reportingInstance}`)).toEqual([
+      'web-lb-1 Routed n1',
+    ]);
   });
 
   it('kubectl auth can-i: no Secrets, no writes beyond the Lease and Events', async () => {

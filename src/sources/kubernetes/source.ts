@@ -52,6 +52,8 @@ export interface KubernetesSourceOptions {
   readonly self?: { readonly namespace: string; readonly name: string } | undefined;
   /** Watch only this Node (with `self`, nothing else is needed; less memory, fewer events). */
   readonly onlyNode?: string | undefined;
+  /** Watch only the LB pods scheduled on this Node (`spec.nodeName`): the node agent's view. */
+  readonly podsOnNode?: string | undefined;
   readonly relistMs: number;
   readonly logger: Logger;
   readonly metrics?: KubeMetrics | undefined;
@@ -83,13 +85,16 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
   const { namespace, lbPodSelector } = options;
   const onChange = (resource: string) => options.onChange?.(`kubernetes ${resource} changed`);
   const nodeSelector = options.onlyNode ? `metadata.name=${options.onlyNode}` : undefined;
+  const podSelector = options.podsOnNode ? `spec.nodeName=${options.podsOnNode}` : undefined;
   const pods: Informer<V1Pod> = createInformer<V1Pod>({
     resource: 'lb-pods',
     kubeConfig: options.kubeConfig,
     path: `/api/v1/namespaces/${namespace}/pods`,
-    list: () => core.listNamespacedPod({ namespace, labelSelector: lbPodSelector }),
+    list: () =>
+      core.listNamespacedPod({ namespace, labelSelector: lbPodSelector, fieldSelector: podSelector }),
     prune: prunePod,
     labelSelector: lbPodSelector,
+    fieldSelector: podSelector,
     relistMs: options.relistMs,
     logger: options.logger,
     metrics: options.metrics,

@@ -65,6 +65,8 @@ export function fixtures(kc: KubeConfig) {
       options: {
         node: string;
         hostIP: string;
+        /** The pod's own IP (status.podIP); none when absent, as before the CNI has set one up. */
+        podIP?: string;
         ready: boolean;
         labels?: Record<string, string>;
         annotations?: Record<string, string>;
@@ -83,9 +85,9 @@ export function fixtures(kc: KubeConfig) {
           spec: { nodeName: options.node, containers: [{ name: 'lb', image: 'example.invalid/lb:1' }] },
         },
       });
-      await this.podReady(namespace, name, options.ready, options.hostIP);
+      await this.podReady(namespace, name, options.ready, options.hostIP, options.podIP);
     },
-    async podReady(namespace: string, name: string, ready: boolean, hostIP?: string) {
+    async podReady(namespace: string, name: string, ready: boolean, hostIP?: string, podIP?: string) {
       await core.patchNamespacedPodStatus(
         {
           name,
@@ -101,6 +103,7 @@ export function fixtures(kc: KubeConfig) {
                 },
               ],
               ...(hostIP && { hostIP, hostIPs: [{ ip: hostIP }] }),
+              ...(podIP && { podIP, podIPs: [{ ip: podIP }] }),
             },
           },
         },

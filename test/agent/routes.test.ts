@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { type NodeRoutesInput, nodeRoutes } from '../../src/agent/routes.js';
+import type { NodeView, PodView } from '../../src/kube/objects.js';
+
+const NODE = 'n1';
+const services = [
+  { name: 'web', vip: '203.0.113.0/28' },
+  { name: 'web6', vip: '2001:db8:1::/64' },
+];
+
+function pod(name: string, podIp: string | undefined, over: Partial<PodView> = {}): PodView {
+  return {
+    namespace: 'lb',
+    name,
+    uid: `uid-${name}`,
+    nodeName: NODE,
+    podIp,
+    hostIp: '10.0.0.1',
+    phase: 'Running',
+    ready: true,
+    terminating: false,
+    annotations: {},
+    ...over,
+  };
+}
+
+const readyNode: NodeView = {
+  name: NODE,
+  ready: true,
+  addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+};
+
+function input(pods: PodView[], over: Partial<NodeRoutesInput> = {}): NodeRoutesInput {
+  return { services, pods, nodeName: NODE, node: readyNode, lastGood: new Map(), ...over };
+}
+
+const hopsOf = (result: ReturnType<typeof nodeRoutes>, vip: string) =>
+  result.routes.find((r) => r.vip === vip)?.nexthops ?? [];
+const skippedOf = (result: ReturnType<typeof nodeRoutes>, vip: string) =>
+  result.skipped.filter((s) => s.vip === vip).map((s) => s.reason);
+
+describe('nodeRoutes', () => {
+  it.each<[string, PodView[], Partial<NodeRoutesInput>, string[], string | undefined]>([
+    ['one Ready pod', [pod('a', '10.244.1.5')], {}, ['10.244.1.5'], undefined],
+    ['pod not Ready', [pod('a', '10.244.1.5', { ready: false })], {}, [], 'pod a is not Ready'],
+    [
+      'terminating pod (still Ready)',
+      [pod('a', '10.244.1.5', { terminating: true })],
+      {},
+      [],
+      'pod a is terminating',
+    ],
+    [
+      'node NotReady',
+      [pod('a', '10.244.1.5')],
+      { node: { ...readyNode, ready: false, readyReason: 'NodeStatusUnknown' } },
+      [],
+      'node n1 is NotReady (NodeStatusUnknown)',
+    ],
+    ['node not known yet', [pod('a', '10.244.1.5')], { node: undefined }, [], 'node n1 of pod a is unknown'],
+    [
+      'pod disabled by annotation',
+      [pod('a', '10.244.1.5', { annotations: { 'portlb.io/disabled': 'true' } })],
+      {},
+      [],
+      'pod a is disabled by annotation portlb.io/disabled',
+    ],
+    [
+      'two Ready pods: ECMP, sorted',
+      [pod('b', '10.244.1.6'), pod('a', '10.244.1.5')],
+      {},
+      ['10.244.1.5', '10.244.1.6'],
+      undefined,
+    ],
+    [
+      'one of two pods not Ready',
+      [pod('a', '10.244.1.5'), pod('b', '10.244.1.6', { ready: false })],
+      {},
+      ['10.244.1.5'],
+      'pod b is not Ready',
+    ],
+    ['pod without an IP yet', [pod('a', undefined)], {}, [], 'pod a has no IP yet'],
+    ['host-network pod', [pod('a', '10.0.0.1')], {}, [], 'pod a uses the host network (its IP is the node'],
+    ['pod Failed', [pod('a', '10.244.1.5', { phase: 'Failed' })], {}, [], 'pod a is Failed'],
+    ['pod on another node', [pod('a', '10.244.2.5', { nodeName: 'n2' })], {}, [], undefined],
+    [
+      'pod serving another service only',
+      [pod('a', '10.244.1.5', { annotations: { 'portlb.io/services': 'web6' } })],
+      {},
+      [],
+      undefined,
+    ],
+  ])('IPv4 VIP: %s', (_name, pods, over, nexthops, reason) => {
+    const result = nodeRoutes(input(pods, over));
+    expect(hopsOf(result, '203.0.113.0/28')).toEqual(nexthops);
+    const vips = [...result.routes.map((r) => r.vip), ...result.unrouted.map((u) => u.vip)].sort();
+    expect(vips).toEqual(['2001:db8:1::/64', '203.0.113.0/28']);
+    if (nexthops.length === 0) expect(result.unrouted.map((u) => u.vip)).toContain('203.0.113.0/28');
+    if (reason) expect(skippedOf(result, '203.0.113.0/28').join('\n')).toContain(reason);
+    else expect(skippedOf(result, '203.0.113.0/28')).toEqual([]);
+  });
+
+  it.each<[string, PodView[], string[], string | undefined]>([
+    [
+      'IPv6 pods: ECMP in canonical form',
+      [pod('a', 'fd00:244:0:0::5'), pod('b', 'fd00:244::6')],
+      ['fd00:244::5', 'fd00:244::6'],
+      undefined,
+    ],
+    ['an IPv4 pod is no next hop for an IPv6 VIP', [pod('a', '10.244.1.5')], [], 'pod a has no IPv6 address'],
+  ])('IPv6 VIP: %s', (_name, pods, nexthops, reason) => {
+    const result = nodeRoutes(input(pods));
+    expect(hopsOf(result, '2001:db8:1::/64')).toEqual(nexthops);
+    if (reason) expect(skippedOf(result, '2001:db8:1::/64').join('\n')).toContain(reason);
+    else expect(skippedOf(result, '2001:db8:1::/64')).toEqual([]);
+  });
+
+  it('a malformed annotation keeps the last good one, so the route stays', () => {
+    const first = nodeRoutes(
+      input([pod('a', '10.244.1.5', { annotations: { 'portlb.io/services': 'web' } })]),
+    );
+    expect(hopsOf(first, '203.0.113.0/28')).toEqual(['10.244.1.5']);
+    const bad = pod('a', '10.244.1.5', { annotations: { 'portlb.io/services': 'nope' } });
+    const second = nodeRoutes(input([bad], { lastGood: first.accepted }));
+    expect(hopsOf(second, '203.0.113.0/28')).toEqual(['10.244.1.5']);
+    expect(second.refused).toHaveLength(1);
+    expect(second.refused[0]?.keptPrevious).toBe(true);
+    // A pod never seen good is not used.
+    const fresh = nodeRoutes(input([bad]));
+    expect(fresh.routes).toEqual([]);
+  });
+
+  it('a pod that loses its IP keeps its annotations for when it has one again', () => {
+    const annotated = { 'portlb.io/services': 'web' };
+    const first = nodeRoutes(input([pod('a', '10.244.1.5', { annotations: annotated })]));
+    const ipLess = nodeRoutes(
+      input([pod('a', undefined, { annotations: annotated })], { lastGood: first.accepted }),
+    );
+    expect(ipLess.accepted.get('uid-a')).toEqual(first.accepted.get('uid-a'));
+  });
+});
