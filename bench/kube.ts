@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { shippedCli } from '../src/cli/shipped.js';
 import { fixtures } from '../test/integration/kube/fixtures.js';
 import { freePort, startKube } from '../test/integration/kube/harness.js';
-import { cpuSeconds, type ProcMemory, procMemory, shippedPortlb } from './support/shipped.js';
+import { cpuSeconds, type ProcMemory, procMemory } from './support/shipped.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const NODES = Number(process.env.BENCH_NODES ?? 100);
@@ -89,7 +90,7 @@ async function startSidecar(kubeconfig: string): Promise<{ child: ChildProcess; 
       'log: { level: warn }',
     ].join('\n'),
   );
-  const { script, flags } = shippedPortlb();
+  const { script, flags } = shippedCli(import.meta.url);
   const child = spawn(
     process.execPath,
     [...flags, script, 'sidecar', '--config', config, '--state', join(dir, 'state.json')],
@@ -211,7 +212,7 @@ try {
   }
   latencies.sort((a, b) => a - b);
   const after = procMemory(sidecarPid);
-  const { flags } = shippedPortlb();
+  const { flags } = shippedCli(import.meta.url);
 
   console.log('\nportlb bench:kube');
   console.log(

@@ -13,10 +13,10 @@ EVENTS=${EVENTS:-40}
 OUT=${OUT:-bench-out/convergence}
 DIR=${PORTLB_LAB_DIR:-/run/portlb-lab}
 export PORTLB_LAB_DIR=$DIR
-portlb() { node_modules/.bin/node dist/src/cli/main.js "$@"; }
+portlb() { node_modules/.bin/node dist/cli/portlb.mjs "$@"; }
 step() { printf '\n== %s\n' "$*"; }
 
-[ -f dist/src/cli/main.js ] || npm run --silent build
+[ -f dist/cli/portlb.mjs ] || npm run --silent build
 portlb lab down >/dev/null 2>&1 || true # leftovers of an interrupted run
 trap 'step "lab down"; portlb lab down' EXIT
 

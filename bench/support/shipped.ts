@@ -1,17 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-/**
- * The `portlb` users run: the bundle scripts/build-cli.mjs writes, and the V8 flags its shebang
- * names, so a benchmark spawns it with the current Node (24) exactly as the image runs it.
- */
-export function shippedPortlb(): { script: string; flags: string[] } {
-  const script = fileURLToPath(new URL('../../cli/portlb.mjs', import.meta.url));
-  const shebang = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
-  const match = /^#!\/usr\/bin\/env -S node(.*)$/.exec(shebang);
-  if (!match) throw new Error(`${script}: no '#!/usr/bin/env -S node' line; run npm run build`);
-  return { script, flags: (match[1] ?? '').split(' ').filter(Boolean) };
-}
 
 export interface ProcMemory {
   readonly rssMb: number;

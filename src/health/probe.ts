@@ -98,11 +98,23 @@ export function createProbe(spec: ProbeSpec, deps: ProbeDeps = realProbeDeps) {
     }
   }
 
-  /** Healthy when at least one endpoint answers: the data plane can serve someone. */
-  async function any(endpoints: readonly Endpoint[]): Promise<ProbeResult> {
-    if (endpoints.length === 0) return { ok: false, detail: 'no backend to probe (none is ready)' };
-    const results = await Promise.all(endpoints.map(once));
-    return results.find((r) => r.ok) ?? { ok: false, detail: results.map((r) => r.detail).join('; ') };
+  /**
+   * Healthy when at least one endpoint answers: the data plane can serve someone. All are probed
+   * at once and the first answer decides, without waiting for the others to time out.
+   */
+  function any(endpoints: readonly Endpoint[]): Promise<ProbeResult & { endpoint?: Endpoint }> {
+    if (endpoints.length === 0)
+      return Promise.resolve({ ok: false, detail: 'no backend to probe (none is ready)' });
+    return new Promise((resolve) => {
+      const failures: string[] = [];
+      for (const endpoint of endpoints) {
+        void once(endpoint).then((result) => {
+          if (result.ok) return resolve({ ...result, endpoint });
+          failures.push(result.detail);
+          if (failures.length === endpoints.length) resolve({ ok: false, detail: failures.join('; ') });
+        });
+      }
+    });
   }
 
   return { once, any };

@@ -1,5 +1,43 @@
+import { createHash } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, PermanentError, TransientError } from '../errors.js';
+
+/** What portlb needs of an undici Dispatcher (client-node's own dependency). */
+interface Dispatcher {
+  close(): Promise<void>;
+}
+type CreateDispatcher = (cluster: unknown, agentOptions: Record<string, unknown>) => Dispatcher | undefined;
+
+/**
+ * client-node 2.0 builds a new undici Agent for every API call, so every Lease renewal, Event and
+ * list opens a new TLS connection (a new SecureContext, a full handshake): most of an idle
+ * sidecar's CPU. This keeps one Agent, and so one keep-alive connection pool, per TLS identity
+ * (server, CA, client certificate, key): a rotated certificate gets a new Agent and the old one
+ * is closed once its requests are done. Bearer tokens are headers, re-read on every call as before.
+ * If a client-node upgrade renames the method, nothing is pooled and everything still works.
+ */
+export function poolConnections(kc: KubeConfig): KubeConfig {
+  const target = kc as unknown as { createDispatcher?: CreateDispatcher };
+  const create = target.createDispatcher;
+  if (typeof create !== 'function') return kc;
+  let current: { key: string; dispatcher: Dispatcher | undefined } | undefined;
+  target.createDispatcher = (cluster, agentOptions) => {
+    const hash = createHash('sha256');
+    hash.update(JSON.stringify([(cluster as { server?: string } | null)?.server, agentOptions.servername]));
+    hash.update(String(agentOptions.rejectUnauthorized));
+    for (const field of ['ca', 'cert', 'key', 'pfx', 'passphrase']) {
+      const value = agentOptions[field];
+      hash.update(`|${field}:`);
+      if (typeof value === 'string' || Buffer.isBuffer(value)) hash.update(value);
+    }
+    const key = hash.digest('hex');
+    if (current?.key === key) return current.dispatcher;
+    void current?.dispatcher?.close().catch(() => {});
+    current = { key, dispatcher: create.call(kc, cluster, agentOptions) };
+    return current.dispatcher;
+  };
+  return kc;
+}
 
 /**
  * The one place a KubeConfig is built from the environment: an explicit file, else the in-cluster
@@ -17,7 +55,7 @@ export function loadKubeConfig(path?: string): KubeConfig {
   if (kc.getCurrentCluster() === null) {
     throw new ConfigError('no Kubernetes cluster configured: set kubernetes.kubeconfig or run in a pod');
   }
-  return kc;
+  return poolConnections(kc);
 }
 
 /** The HTTP status of a client-node error: `ApiException.code` for calls, `statusCode` for watches. */

@@ -1,5 +1,5 @@
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { shippedCli } from '../cli/shipped.js';
 import { parseConfig } from '../config/load.js';
 import { lbConfigInput, lbEnv, writeConfig } from './config.js';
 import { peerDir, startRecorded, waitFor } from './daemons.js';
@@ -14,16 +14,6 @@ function vipOf(state: LabState, lb: LabLb): string {
   const vip = state.services.find((s) => s.name === lb.service)?.vip;
   if (vip === undefined) throw new Error(`LB ${lb.id}: unknown service ${lb.service}`);
   return vip;
-}
-
-/**
- * `portlb` itself: next to this module once built; from the tests (which run the TypeScript
- * sources) the build that their global setup makes.
- */
-function cliPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return resolve(dirname(here), '../../dist/src/cli/main.js');
-  return resolve(dirname(here), '../cli/main.js');
 }
 
 /** Creates the LB pod's namespace and its sidecar config (not its processes): a pod scheduled on `node`. */
@@ -62,6 +52,7 @@ export async function createLb(
  * in bgp mode, which writes exabgp's config, runs exabgp and announces once the backends answer.
  */
 export async function startLb(store: StateStore, n: Names, lb: LabLb): Promise<void> {
+  const cli = shippedCli(import.meta.url);
   await startRecorded(store, {
     name: lbProcessName(lb.id),
     ns: n.lb(lb.id),
@@ -70,7 +61,8 @@ export async function startLb(store: StateStore, n: Names, lb: LabLb): Promise<v
     // The sidecar's temporary files (exabgp's config, its API socket) stay inside the run
     // directory: a killed sidecar cannot remove them, `lab down` does.
     env: { ...process.env, ...lbEnv(lb), TMPDIR: await peerDir(join(store.dir, 'lbs', lb.id, 'tmp')) },
-    argv: [process.execPath, cliPath(), 'sidecar', '--config', lb.configFile],
+    // The shipped bundle with its V8 flags, as the image runs it.
+    argv: [process.execPath, ...cli.flags, cli.script, 'sidecar', '--config', lb.configFile],
   });
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +20,14 @@ import type { ModeFactory, ModeRuntime } from './types.js';
 
 const ACK_TIMEOUT_MS = 5000;
 
-/** The relay exabgp runs as its API process, next to this module once built. */
-const RELAY = fileURLToPath(new URL('../providers/bgp/relay.js', import.meta.url));
+/**
+ * The relay exabgp runs as its API process: beside the bundle this module is a chunk of
+ * (dist/cli/chunks/ -> dist/cli/bgp-relay.mjs), or next to it in the tsc build.
+ */
+const RELAY =
+  ['../bgp-relay.mjs', '../providers/bgp/relay-main.js']
+    .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+    .find((path) => existsSync(path)) ?? fileURLToPath(new URL('../bgp-relay.mjs', import.meta.url));
 
 /**
  * The environment exabgp runs with: no CLI pipes (several LB speakers share one filesystem in the

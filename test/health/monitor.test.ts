@@ -74,4 +74,70 @@ describe('health monitor', () => {
     expect(sleeps).toBe(after);
     expect(monitor.state().healthy).toBe(false); // the script ran out: refused
   });
+
+  describe('with many endpoints', () => {
+    const endpoints = Array.from({ length: 1000 }, (_, i) => ({
+      host: `10.0.${i >> 8}.${i & 255}`,
+      port: 80,
+    }));
+
+    /** A probe over real endpoint lists: `up` says which answer; every round's list is kept. */
+    function recording(up: (host: string) => boolean) {
+      const rounds: string[][] = [];
+      const probe: Probe = {
+        once: async () => ({ ok: true, detail: 'x' }),
+        any: async (list) => {
+          rounds.push(list.map((e) => e.host));
+          const endpoint = list.find((e) => up(e.host));
+          return endpoint ? { ok: true, detail: 'connected', endpoint } : { ok: false, detail: 'refused' };
+        },
+      };
+      return { probe, rounds };
+    }
+
+    const monitorOf = (probe: Probe) =>
+      createHealthMonitor({
+        name: 'web',
+        endpoints: () => endpoints,
+        probe,
+        rise: 1,
+        fall: 1,
+        intervalMs: 1000,
+        logger: silentLogger(),
+        metrics: createHealthMetrics(new Registry()),
+        onChange: () => {},
+        sleep: async () => {},
+      });
+
+    it('probes only the endpoint that answered last, once healthy', async () => {
+      const { probe, rounds } = recording(() => true);
+      const monitor = monitorOf(probe);
+      for (let i = 0; i < 5; i++) await monitor.step();
+      expect(rounds).toEqual([['10.0.0.0', '10.0.0.1', '10.0.0.2'], ...Array(4).fill(['10.0.0.0'])]);
+      expect(monitor.state().healthy).toBe(true);
+    });
+
+    it('tries the next ones in the same round when the last good one stops answering', async () => {
+      let down = '';
+      const { probe, rounds } = recording((host) => host !== down);
+      const monitor = monitorOf(probe);
+      await monitor.step();
+      down = '10.0.0.0';
+      await monitor.step();
+      expect(rounds.slice(1)).toEqual([['10.0.0.0'], ['10.0.0.3', '10.0.0.4', '10.0.0.5']]);
+      expect(monitor.state().healthy).toBe(true);
+    });
+
+    it('gives every endpoint its turn while none answers, and says how many it tried', async () => {
+      const { probe, rounds } = recording(() => false);
+      const monitor = monitorOf(probe);
+      for (let i = 0; i < 334; i++) await monitor.step();
+      expect(new Set(rounds.flat()).size).toBe(1000);
+      expect(rounds.every((r) => r.length === 3)).toBe(true);
+      expect(monitor.state()).toEqual({
+        healthy: false,
+        reason: 'failing: none of 3 of 1000 endpoints answered: refused',
+      });
+    });
+  });
 });

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { pathToFileURL } from 'node:url';
 
 /*
  * exabgp's API process: a pipe between exabgp's stdin/stdout and the sidecar's unix socket. It is
@@ -37,7 +36,8 @@ function dial(path: string, attempt = 1): Promise<Socket> {
   });
 }
 
-export async function runRelay(path: string): Promise<void> {
+export async function runRelay(path: string | undefined): Promise<void> {
+  if (path === undefined) giveUp('usage: bgp-relay SOCKET_PATH');
   const socket = await dial(path);
   socket.on('error', () => {}); // 'close' follows and decides
   socket.on('close', () => giveUp('the sidecar closed the API socket'));
@@ -48,10 +48,4 @@ export async function runRelay(path: string): Promise<void> {
   });
   process.stdin.pipe(socket, { end: false });
   socket.pipe(process.stdout);
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const path = process.argv[2];
-  if (path === undefined) giveUp('usage: relay.js SOCKET_PATH');
-  void runRelay(path);
 }
