@@ -22,7 +22,7 @@ const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const NODES = Number(process.env.BENCH_NODES ?? 100);
 const SLICES = Number(process.env.BENCH_SLICES ?? 200);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
-const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 10_000);
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS ?? 30_000);
 const NS = 'bench';
 
 const now = () => performance.timeOrigin + performance.now();
