@@ -9,8 +9,8 @@ import { type ApiChannel, startApiChannel } from '../../../src/providers/bgp/cha
 import { silentLogger } from '../../../src/runtime/logger.js';
 import { fakeExabgp, state, web } from './helpers.js';
 
-// The relay imports only node: modules, so Node 24 runs its TypeScript source directly.
-const RELAY = fileURLToPath(new URL('../../../src/providers/bgp/relay.ts', import.meta.url));
+// The shipped relay: the bundle's second entry, which vitest's global setup builds.
+const RELAY = fileURLToPath(new URL('../../../dist/cli/bgp-relay.mjs', import.meta.url));
 
 let dir: string;
 let channel: ApiChannel | undefined;
