@@ -29,7 +29,7 @@ if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.pack
   step 'npm ci (Node 24 comes from the node@24 devDependency)'
   npm ci --no-audit --no-fund
 fi
-step "build (tsc, $(node_modules/.bin/node --version))"
+step "build (tsc + the portlb bundle, $(node_modules/.bin/node --version))"
 npm run --silent build
 
 if [ -x scripts/build-kube.sh ] && [ "${PORTLB_SKIP_KUBE:-0}" != 1 ]; then
