@@ -165,8 +165,11 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
       supervisor.start();
       gates.start();
     },
-    // Until exabgp is on the line there is nothing to write to; its arrival triggers a run.
-    canWrite: () => speaker.connected(),
+    // While exabgp is away, runs go on as long as the speaker holds routes: they drop from its set
+    // what is no longer desired, so that the next exabgp is not told to announce a VIP that failed
+    // its health check meanwhile. Holding nothing there is nothing to drop, and a create would only
+    // fail: exabgp's arrival triggers the run that makes it.
+    canWrite: () => speaker.connected() || speaker.observed().length > 0,
     notReady() {
       const reasons: string[] = [];
       if (!speaker.connected()) {

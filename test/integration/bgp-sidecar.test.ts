@@ -1,3 +1,5 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { renderRrConfig } from '../../src/render/rr.js';
@@ -172,6 +174,74 @@ describe('bgp sidecar with exabgp and gobgpd', () => {
       5000,
     );
     expect(left).toEqual([]);
+  });
+
+  it('never re-announces a VIP whose health check failed while exabgp was down', async () => {
+    // exabgp runs through a wrapper that holds each start while `hold` exists: the health check
+    // fails while exabgp is down for certain, instead of racing its restart. Python, not sh: dash
+    // drops the `exabgp.*` variables (dots in their names) that the sidecar sets for exabgp.
+    const hold = join(bench.dir, 'exabgp.hold');
+    const wrapper = join(bench.dir, 'held-wrapper.py');
+    const script = [
+      '#!/usr/bin/env python3',
+      'import os, sys, time',
+      `while os.path.exists(${JSON.stringify(hold)}): time.sleep(0.05)`,
+      "os.execvp('exabgp', ['exabgp', *sys.argv[1:]])",
+    ];
+    await writeFile(wrapper, `${script.join('\n')}\n`, { mode: 0o755 });
+    const config = sidecarConfig();
+    const held = await bench.startSidecar(
+      cli,
+      { ...config, bgp: { ...config.bgp, exabgp: { command: wrapper } } },
+      'held',
+    );
+    const heldEvents = async (event: string) =>
+      (await bench.logEvents('held')).filter((e) => e.event === event);
+    expect(await until('the route on the RR', hops, (h) => h.length > 0)).toEqual([LB]);
+
+    await writeFile(hold, '');
+    process.kill(await exabgpPid(), 'SIGKILL');
+    const [gone] = await until(
+      'exabgp to go',
+      () => heldEvents('exabgp_disconnected'),
+      (e) => e.length === 1,
+    );
+    await until('the route to go with exabgp', hops, (h) => h.length === 0, 5000);
+    backend.child.kill('SIGKILL');
+    // A run while exabgp is down drops the VIP from what the next exabgp will be told.
+    const [dropped] = await until(
+      'the VIP to be dropped while exabgp is down',
+      () => heldEvents('delete'),
+      (e) => e.length === 1,
+    );
+    expect(String(dropped?.reason)).toMatch(/target is unhealthy: health gate: .*ECONNREFUSED/);
+    expect(await heldEvents('exabgp_connected')).toHaveLength(1);
+
+    await rm(hold);
+    const sessionsUp = async () => (await heldEvents('session')).filter((e) => e.state === 'up');
+    let seen: string[] = [];
+    await until(
+      'a session from the new exabgp, the VIP never on the RR meanwhile',
+      async () => {
+        seen = [...seen, ...(await hops())];
+        return sessionsUp();
+      },
+      (up) => up.length === 2,
+      30_000,
+    );
+    expect(seen).toEqual([]);
+    expect(await heldEvents('exabgp_connected')).toHaveLength(2);
+    // exabgp was never told to announce it again, nor did any run fail while it was down.
+    const after = (e: Record<string, unknown>) => String(e.time) > String(gone?.time);
+    expect((await heldEvents('announce')).filter(after)).toEqual([]);
+    expect((await heldEvents('reconcile_failed')).filter(after)).toEqual([]);
+
+    // The new exabgp works: the VIP comes back once healthy, and goes on SIGTERM.
+    backend = bench.startBackend();
+    expect(await until('re-announcement', hops, (h) => h.length > 0)).toEqual([LB]);
+    held.child.kill('SIGTERM');
+    expect(await held.exited).toBe(0);
+    expect(await hops()).toEqual([]);
   });
 
   it('says clearly when exabgp is missing, and keeps trying', async () => {

@@ -16,8 +16,9 @@ export function causeOf(change: Change): string {
 
 /**
  * The exabgp announcer as a Provider: `multi` (every healthy LB announces, the router does ECMP),
- * one table `bgp` (this speaker's RIB-out), observed = what exabgp acknowledged. Every route it
- * holds is this sidecar's own, so all carry `owner`.
+ * one table `bgp` (this speaker's RIB-out), observed = `speaker.observed()`: what exabgp was told,
+ * or while it is away the set the next one will be told. Every route it holds is this sidecar's
+ * own, so all carry `owner`.
  */
 export function createBgpProvider(options: { speaker: Speaker; owner: string }): Provider {
   const { speaker, owner } = options;
@@ -30,7 +31,7 @@ export function createBgpProvider(options: { speaker: Speaker; owner: string }):
     },
     async observe(tables) {
       if (!tables.includes(BGP_TABLE)) return [];
-      return speaker.announced().map((r) => ({
+      return speaker.observed().map((r) => ({
         table: BGP_TABLE,
         vip: r.vip,
         target: r.nextHop,

@@ -52,7 +52,9 @@ export interface SpeakerDeps {
  * The announcer's state against one exabgp at a time. Like MetalLB's session, it keeps the whole
  * desired set (`wanted`) and makes exabgp match it: after exabgp (re)connects the full set goes
  * out again, and so it does to a session that comes back up. `sent` is what the current exabgp
- * was told, `acked` what it confirmed; `acked` is what the provider reports as observed.
+ * was told to announce and has not refused, `acked` what it confirmed (status and metrics).
+ * `wanted` lives on while exabgp is away, and `observed()` then reports it, so that runs in the
+ * meantime drop what is no longer desired and the next exabgp is told only the current set.
  */
 export function createSpeaker(deps: SpeakerDeps) {
   const log = deps.logger.child({ component: 'bgp' });
@@ -263,6 +265,16 @@ export function createSpeaker(deps: SpeakerDeps) {
     /** What the current exabgp confirmed. */
     announced(): Route[] {
       return [...acked.values()];
+    },
+    /**
+     * What the planner diffs against. With exabgp connected: what it was told to announce (an
+     * announce still in flight counts, so a run can withdraw it; a refused one does not, so a run
+     * retries it). Without: the set the next exabgp will be sent, so that a run drops an unhealthy
+     * VIP from it rather than leave it to be re-announced on reconnect. Dropping a route no exabgp
+     * holds needs no command, and so cannot fail.
+     */
+    observed(): Route[] {
+      return [...(writer === undefined ? wanted : sent).values()];
     },
     connected: () => writer !== undefined,
     peers: (): Record<string, PeerStatus> => Object.fromEntries(peers),

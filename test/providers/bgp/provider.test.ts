@@ -12,6 +12,20 @@ const desired = (healthy: boolean): DesiredRoute[] => [
   },
 ];
 
+const A = { vip: '10.1.1.0/24', nextHop: '10.99.0.11' };
+const B = { vip: '10.1.2.0/24', nextHop: '10.99.0.11' };
+const both = (a: boolean, b: boolean): DesiredRoute[] =>
+  [
+    { route: A, service: 'a', healthy: a },
+    { route: B, service: 'b', healthy: b },
+  ].map(({ route, service, healthy }) => ({
+    vip: route.vip,
+    service,
+    candidates: [
+      { target: route.nextHop, healthy, ...(!healthy && { reason: 'health gate: probe failed' }) },
+    ],
+  }));
+
 async function reconcile(provider: ReturnType<typeof createBgpProvider>, want: DesiredRoute[]) {
   const tables = await provider.tables();
   const result = plan(want, await provider.observe(tables), {
@@ -51,6 +65,55 @@ describe('bgp provider', () => {
     const provider = createBgpProvider({ speaker, owner: 'lab' });
     const [result] = await reconcile(provider, desired(true));
     expect(String(result?.error)).toMatch(/exabgp is not connected/);
+  });
+
+  it('fails a create while exabgp is away once, not on every run, and announces it on connect', async () => {
+    // prepare
+    const { speaker, writer, lines } = fakeExabgp({ autoAck: true });
+    const provider = createBgpProvider({ speaker, owner: 'lab' });
+    // act
+    const first = await reconcile(provider, desired(true));
+    const second = await reconcile(provider, desired(true));
+    speaker.attach(writer);
+    // assess
+    expect(String(first[0]?.error)).toMatch(/exabgp is not connected/);
+    expect(second).toEqual([]);
+    expect(lines).toEqual(['announce route 10.1.1.0/24 next-hop 10.99.0.11']);
+  });
+
+  it('tells a reconnecting exabgp only the current set: a VIP that failed while it was away is not re-announced', async () => {
+    // prepare: A and B announced and acknowledged, then exabgp goes away
+    const { speaker, writer, lines, metric } = fakeExabgp({ autoAck: true });
+    const provider = createBgpProvider({ speaker, owner: 'lab' });
+    speaker.attach(writer);
+    expect(await reconcile(provider, both(true, true))).toHaveLength(2);
+    expect(speaker.announced()).toHaveLength(2);
+    speaker.detach(writer, 'exabgp exited');
+    lines.length = 0;
+    // act: B's health check fails while exabgp is away, then exabgp comes back
+    const whileAway = await reconcile(provider, both(true, false));
+    const observedAway = await provider.observe(['bgp']);
+    speaker.attach(writer);
+    await Promise.resolve();
+    const afterReconnect = await reconcile(provider, both(true, false));
+    // assess
+    expect(lines).toEqual([`announce route ${A.vip} next-hop ${A.nextHop}`]);
+    expect(whileAway).toEqual([
+      {
+        change: expect.objectContaining({
+          kind: 'delete',
+          vip: B.vip,
+          reason: expect.stringMatching(/unhealthy/),
+        }),
+      },
+    ]);
+    expect(observedAway.map((r) => r.vip)).toEqual([A.vip]);
+    expect(afterReconnect).toEqual([]);
+    expect(speaker.announced()).toEqual([A]);
+    expect(await metric('portlb_bgp_decisions_total')).toEqual([
+      'portlb_bgp_decisions_total{action="announce",cause="healthy"} 2',
+      'portlb_bgp_decisions_total{action="announce",cause="exabgp_start"} 1',
+    ]);
   });
 
   it('refuses changes for a table it does not have', async () => {

@@ -111,6 +111,39 @@ describe('speaker', () => {
     expect(await metric('portlb_bgp_session_up')).toContain('portlb_bgp_session_up{peer="10.99.0.2"} 0');
   });
 
+  it('observes what exabgp was told while it is connected, and the set the next one gets while it is away', async () => {
+    // prepare
+    const { speaker, writer, lines } = fakeExabgp();
+    speaker.attach(writer);
+    // act + assess: an announce in flight counts (a run may withdraw it), a refused one does not
+    const first = speaker.set([web, other], why);
+    expect(speaker.observed()).toEqual([web, other]);
+    speaker.receive('done');
+    speaker.receive('error');
+    await first;
+    expect(speaker.observed()).toEqual([web]);
+    // a withdraw in flight no longer counts, although exabgp has not confirmed it yet
+    const second = speaker.set([], why);
+    expect(speaker.announced()).toEqual([web]);
+    expect(speaker.observed()).toEqual([]);
+    speaker.receive('done');
+    await second;
+    // away: the desired set; dropping a route then sends nothing and cannot fail
+    const third = speaker.set([web, other], why);
+    speaker.receive('done');
+    speaker.receive('done');
+    await third;
+    speaker.detach(writer, 'relay gone');
+    expect(speaker.observed()).toEqual([web, other]);
+    lines.length = 0;
+    speaker.want(other, false);
+    const errors = await speaker.sync(() => why);
+    expect([...errors.keys()]).toEqual(['10.1.1.0/24 10.99.0.11']); // only the announce still owed
+    expect(speaker.observed()).toEqual([web]);
+    speaker.attach(writer);
+    expect(lines).toEqual(['announce route 10.1.1.0/24 next-hop 10.99.0.11']);
+  });
+
   it('ignores the close of an exabgp that was already replaced', () => {
     const { speaker, writer } = fakeExabgp();
     const newer = { write: () => {} };
