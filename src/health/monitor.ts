@@ -11,8 +11,6 @@ export interface MonitorOptions {
   readonly rise: number;
   readonly fall: number;
   readonly intervalMs: number;
-  /** How many endpoints one probe round tries at most (default 3). */
-  readonly perRound?: number;
   readonly logger: Logger;
   readonly metrics: HealthMetrics;
   /** Called when the gate flips; the BGP mode schedules a reconcile from it. */
@@ -48,25 +46,6 @@ export type HealthMetrics = ReturnType<typeof createHealthMetrics>;
 
 const keyOf = (e: Endpoint) => `${e.host}|${e.port}`;
 
-/**
- * The next `count` endpoints in turn from `cursor`, skipping `skip`, and where the turn goes on
- * from: over successive rounds every endpoint gets probed.
- */
-export function nextInTurn(
-  endpoints: readonly Endpoint[],
-  cursor: number,
-  count: number,
-  skip?: Endpoint,
-): { picked: Endpoint[]; cursor: number } {
-  const picked: Endpoint[] = [];
-  let i = 0;
-  for (; i < endpoints.length && picked.length < count; i++) {
-    const e = endpoints[(cursor + i) % endpoints.length] as Endpoint;
-    if (e !== skip) picked.push(e);
-  }
-  return { picked, cursor: endpoints.length === 0 ? 0 : (cursor + i) % endpoints.length };
-}
-
 /** Probes one service's endpoints every interval and keeps its rise/fall gate. */
 export function createHealthMonitor(options: MonitorOptions) {
   const service = options.name;
@@ -76,32 +55,21 @@ export function createHealthMonitor(options: MonitorOptions) {
   let running: Promise<void> | undefined;
   options.metrics.healthy.set({ service }, 0);
 
-  const perRound = options.perRound ?? 3;
   let lastGood: string | undefined;
-  let cursor = 0;
 
   async function step(): Promise<void> {
     // The endpoint that answered last time goes first and alone: a healthy data plane costs one
-    // connection per interval, whatever the number of backends. Only when it does not answer does
-    // the round try `perRound` others in turn, so one backend going away does not fail the round.
+    // connection per interval, whatever the number of backends. Only when it does not answer are
+    // all the others probed at once (the first answer wins), so the gate still fails only when
+    // no endpoint answers at all.
     const endpoints = options.endpoints();
     const good = lastGood === undefined ? undefined : endpoints.find((e) => keyOf(e) === lastGood);
-    let probed = good ? await options.probe.any([good]) : undefined;
-    let tried = good ? 1 : 0;
-    if (!probed?.ok) {
-      const turn = nextInTurn(endpoints, cursor, perRound, good);
-      cursor = turn.cursor;
-      tried += turn.picked.length;
-      if (turn.picked.length > 0 || probed === undefined) probed = await options.probe.any(turn.picked);
+    let result = good ? await options.probe.any([good]) : undefined;
+    if (!result?.ok) {
+      const rest = good ? endpoints.filter((e) => e !== good) : endpoints;
+      if (rest.length > 0 || result === undefined) result = await options.probe.any(rest);
     }
-    lastGood = probed.ok && probed.endpoint ? keyOf(probed.endpoint) : undefined;
-    const result =
-      probed.ok || tried >= endpoints.length
-        ? probed
-        : {
-            ok: false,
-            detail: `none of ${tried} of ${endpoints.length} endpoints answered: ${probed.detail}`,
-          };
+    lastGood = result.ok && result.endpoint ? keyOf(result.endpoint) : undefined;
     options.metrics.probes.inc({ service, result: result.ok ? 'ok' : 'fail' });
     const state = gate.record(result.ok, result.detail);
     log.debug({ event: 'probe', ok: result.ok, detail: result.detail }, 'probe');

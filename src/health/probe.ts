@@ -111,7 +111,11 @@ export function createProbe(spec: ProbeSpec, deps: ProbeDeps = realProbeDeps) {
         void once(endpoint).then((result) => {
           if (result.ok) return resolve({ ...result, endpoint });
           failures.push(result.detail);
-          if (failures.length === endpoints.length) resolve({ ok: false, detail: failures.join('; ') });
+          if (failures.length < endpoints.length) return;
+          // A thousand backends down must not make a thousand-part reason: the first few say it.
+          const shown = failures.slice(0, 3).join('; ');
+          const more = failures.length > 3 ? `; and ${failures.length - 3} more failed` : '';
+          resolve({ ok: false, detail: `${shown}${more}` });
         });
       }
     });

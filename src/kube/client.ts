@@ -6,24 +6,34 @@ import { ConfigError, PermanentError, TransientError } from '../errors.js';
 interface Dispatcher {
   close(): Promise<void>;
 }
-type CreateDispatcher = (cluster: unknown, agentOptions: Record<string, unknown>) => Dispatcher | undefined;
+type CreateDispatcher = (
+  cluster: unknown,
+  agentOptions: Record<string, unknown>,
+  ...rest: unknown[]
+) => Dispatcher | undefined;
+
+/** How long a replaced Agent keeps serving the requests already handed to it before it closes. */
+const RETIRE_AFTER_MS = 60_000;
 
 /**
  * client-node 2.0 builds a new undici Agent for every API call, so every Lease renewal, Event and
  * list opens a new TLS connection (a new SecureContext, a full handshake): most of an idle
  * sidecar's CPU. This keeps one Agent, and so one keep-alive connection pool, per TLS identity
- * (server, CA, client certificate, key): a rotated certificate gets a new Agent and the old one
- * is closed once its requests are done. Bearer tokens are headers, re-read on every call as before.
- * If a client-node upgrade renames the method, nothing is pooled and everything still works.
+ * (server, proxy, CA, client certificate, key, verification): a rotated certificate gets a new
+ * Agent, and the old one closes a minute later, when what it was given has been sent. Bearer
+ * tokens are headers, re-read on every call as before. undici closes a connection idle for 4 s, so
+ * the pool saves most where calls are frequent (the Lease, every 2 s). If a client-node upgrade
+ * renames the method, nothing is pooled and everything still works.
  */
 export function poolConnections(kc: KubeConfig): KubeConfig {
   const target = kc as unknown as { createDispatcher?: CreateDispatcher };
   const create = target.createDispatcher;
   if (typeof create !== 'function') return kc;
   let current: { key: string; dispatcher: Dispatcher | undefined } | undefined;
-  target.createDispatcher = (cluster, agentOptions) => {
+  target.createDispatcher = (cluster, agentOptions, ...rest) => {
+    const c = cluster as { server?: string; proxyUrl?: string; skipTLSVerify?: boolean } | null;
     const hash = createHash('sha256');
-    hash.update(JSON.stringify([(cluster as { server?: string } | null)?.server, agentOptions.servername]));
+    hash.update(JSON.stringify([c?.server, c?.proxyUrl, c?.skipTLSVerify, agentOptions.servername]));
     hash.update(String(agentOptions.rejectUnauthorized));
     for (const field of ['ca', 'cert', 'key', 'pfx', 'passphrase']) {
       const value = agentOptions[field];
@@ -32,8 +42,9 @@ export function poolConnections(kc: KubeConfig): KubeConfig {
     }
     const key = hash.digest('hex');
     if (current?.key === key) return current.dispatcher;
-    void current?.dispatcher?.close().catch(() => {});
-    current = { key, dispatcher: create.call(kc, cluster, agentOptions) };
+    const retired = current?.dispatcher;
+    if (retired) setTimeout(() => void retired.close().catch(() => {}), RETIRE_AFTER_MS).unref();
+    current = { key, dispatcher: create.call(kc, cluster, agentOptions, ...rest) };
     return current.dispatcher;
   };
   return kc;

@@ -65,6 +65,10 @@ describe('probe with injected clock and socket', () => {
       detail: 'tcp 10.0.0.1:80 failed: refused; tcp [::1]:8 failed: refused',
     });
     expect(await probe.any([])).toEqual({ ok: false, detail: 'no backend to probe (none is ready)' });
+    const many = Array.from({ length: 5 }, (_, i) => ({ host: `10.0.0.${i + 1}`, port: 80 }));
+    expect((await createProbe(spec, down.deps).any(many)).detail).toBe(
+      'tcp 10.0.0.1:80 failed: refused; tcp 10.0.0.2:80 failed: refused; tcp 10.0.0.3:80 failed: refused; and 2 more failed',
+    );
   });
 
   it.each([
