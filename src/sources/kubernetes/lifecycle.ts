@@ -16,9 +16,16 @@ export interface LifecycleInput {
   readonly targetOf: (pod: PodView, node: NodeView) => string | undefined;
   /**
    * Only this pod is a candidate (each BGP speaker announces itself); every LB pod when absent.
-   * With `self`, the pod's own Ready condition is not read (it is the sidecar's own output).
+   * With `self`, the pod's own Ready condition is not read unless `awaitOwnReady` says so.
    */
   readonly self?: { readonly namespace: string; readonly name: string } | undefined;
+  /**
+   * With `self`: a candidate only once the own pod is Ready too. BGP with the node as next hop
+   * needs it: the router then sends the VIP to the node, and the node agent routes it on to the
+   * pod only once the pod is Ready. Announcing on health alone would blackhole the flows the
+   * router hashes to this node until then (up to a readiness probe period).
+   */
+  readonly awaitOwnReady?: boolean | undefined;
   /** Annotations that last parsed, by pod uid: a malformed edit keeps them, so no route changes. */
   readonly lastGood: ReadonlyMap<string, LbAnnotations>;
 }
@@ -53,7 +60,7 @@ function unhealthyReason(
   pod: PodView,
   node: NodeView | undefined,
   annotations: LbAnnotations,
-  ownReadiness: boolean,
+  readiness: 'read' | 'own-ignored' | 'own-awaited',
 ): string | undefined {
   if (pod.terminating) return `pod ${pod.name} is terminating`;
   if (pod.phase === 'Succeeded' || pod.phase === 'Failed') return `pod ${pod.name} is ${pod.phase}`;
@@ -63,9 +70,12 @@ function unhealthyReason(
     const why = node.ready === undefined ? 'reports no Ready condition' : 'is NotReady';
     return `node ${node.name} ${why}${node.readyReason ? ` (${node.readyReason})` : ''}`;
   }
-  // With `self`, the pod's Ready condition is this sidecar's own /readyz, which waits for the
-  // announcement: reading it back as an input would deadlock. Its health gate decides instead.
-  if (!pod.ready && !ownReadiness) return `pod ${pod.name} is not Ready`;
+  // The own pod's Ready condition includes this sidecar's /readyz (exabgp up, a session up, health
+  // passing; never the announcement itself, so awaiting it cannot deadlock). Without a node agent
+  // in the path the health gate alone decides, and announcing does not wait a probe period.
+  if (!pod.ready && readiness === 'read') return `pod ${pod.name} is not Ready`;
+  if (!pod.ready && readiness === 'own-awaited')
+    return `pod ${pod.name} is not Ready yet (the node agent routes to it once it is)`;
   return undefined;
 }
 
@@ -75,7 +85,8 @@ function verdict(pod: PodView, input: LifecycleInput, annotations: LbAnnotations
   const node = input.nodes.get(nodeName);
   const target = node ? input.targetOf(pod, node) : undefined;
   const rank = annotations.rank ?? nodeName;
-  const why = unhealthyReason(pod, node, annotations, input.self !== undefined);
+  const readiness = input.self === undefined ? 'read' : input.awaitOwnReady ? 'own-awaited' : 'own-ignored';
+  const why = unhealthyReason(pod, node, annotations, readiness);
   if (target === undefined) {
     return {
       target: `${nodeName}:no-target`,

@@ -126,6 +126,8 @@ export function createKubernetesRuntime(deps: KubernetesRuntimeDeps): Kubernetes
     services: config.services,
     targetOf: deps.targetOf ?? defaultTargetOf(mode),
     self: scope === 'self' ? self : undefined,
+    // BGP with the node as next hop: the node agent forwards to this pod once it is Ready.
+    awaitOwnReady: scope === 'self' && mode === 'bgp' && (config.bgp?.nextHop ?? 'node') === 'node',
     onlyNode: scope === 'self' ? nodeName : undefined,
     relistMs,
     logger,

@@ -50,6 +50,8 @@ export interface KubernetesSourceOptions {
   readonly targetOf: TargetOf;
   /** This LB pod, when only it is a candidate (BGP: each speaker announces itself). */
   readonly self?: { readonly namespace: string; readonly name: string } | undefined;
+  /** With `self`: wait for the own pod's Ready condition too (see LifecycleInput). */
+  readonly awaitOwnReady?: boolean | undefined;
   /** Watch only this Node (with `self`, nothing else is needed; less memory, fewer events). */
   readonly onlyNode?: string | undefined;
   /** Watch only the LB pods scheduled on this Node (`spec.nodeName`): the node agent's view. */
@@ -132,6 +134,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Kubern
         nodes: nodeMap(),
         targetOf: options.targetOf,
         self: options.self,
+        awaitOwnReady: options.awaitOwnReady,
         lastGood,
       });
       lastGood = result.accepted;

@@ -122,6 +122,25 @@ describe('lifecycleToDesired', () => {
     expect(candidates(pod('bb', { annotations: { 'portlb.io/services': 'api' } }))).toEqual([]);
   });
 
+  it('scope self with awaitOwnReady: the own pod is a candidate only once it is Ready', () => {
+    const nodes = [node('node-bb')];
+    const self = { self: { namespace: 'lb', name: 'bb' }, awaitOwnReady: true };
+    const candidates = (p: PodView) => web(lifecycleToDesired(input([p], nodes, self)))?.candidates;
+    expect(candidates(pod('bb', { ready: false }))).toEqual([
+      {
+        target: '10.0.0.2',
+        rank: 'node-bb',
+        healthy: false,
+        reason: 'pod bb is not Ready yet (the node agent routes to it once it is)',
+      },
+    ]);
+    expect(candidates(pod('bb'))).toEqual([{ target: '10.0.0.2', rank: 'node-bb', healthy: true }]);
+    expect(candidates(pod('bb', { terminating: true }))?.[0]).toMatchObject({
+      healthy: false,
+      reason: 'pod bb is terminating',
+    });
+  });
+
   it('annotations: services restrict, rank orders', () => {
     const a = pod('a', { annotations: { 'portlb.io/services': 'api', 'portlb.io/rank': '01' } });
     const result = lifecycleToDesired(input([a], [node('node-a')]));
