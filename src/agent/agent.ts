@@ -13,7 +13,7 @@ import { createKubernetesSource } from '../sources/kubernetes/source.js';
 import { diffRoutes, type RouteChange } from './diff.js';
 import { changeEvents } from './events.js';
 import type { RouteTable } from './iproute.js';
-import { canonicalAddress, nodeRoutes, type WantedRoute } from './routes.js';
+import { canonicalAddress, nodeRoutes, type SkippedPod, type WantedRoute } from './routes.js';
 
 export interface NodeAgentDeps {
   readonly config: Config;
@@ -52,7 +52,7 @@ function nexthopGauge(metrics: Metrics): Gauge<'vip'> {
   if (gauge === undefined) {
     gauge = new Gauge({
       name: 'portlb_node_route_nexthops',
-      help: 'LB pod IPs the node routes a VIP to (0: no route, no healthy LB pod on this node).',
+      help: 'LB pod IPs the node routes a VIP to (0: none, no route or a blackhole).',
       labelNames: ['vip'] as const,
       registers: [metrics.registry],
     });
@@ -114,6 +114,8 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
   let lastGood = new Map<string, LbAnnotations>();
   let lastPods = new Map<string, PodRef>();
   let wantedNow: readonly WantedRoute[] = [];
+  let drainingNow: readonly SkippedPod[] = [];
+  let blackholedNow: readonly string[] = [];
   /** The last error per VIP, so a repeating failure is logged once at warn. */
   let failing = new Map<string, string>();
   const reported = new Map<string, string>();
@@ -170,7 +172,9 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
           const reasons = [...new Set(result.skipped.filter((s) => s.vip === vip).map((s) => s.reason))];
           return reasons.length > 0 ? reasons.join('; ') : `no LB pod on node ${nodeName} serves ${service}`;
         };
-        const changes = diffRoutes(result.routes, await table.owned(), unwanted);
+        const owned = await table.owned();
+        const unrouted = result.unrouted.map((u) => u.vip);
+        const changes = diffRoutes(result.routes, owned, unrouted, unwanted);
         const applied: RouteChange[] = [];
         const failed: { change: RouteChange; error: string; cause: unknown }[] = [];
         for (const change of changes) {
@@ -178,6 +182,7 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
             event: `route_${change.kind}`,
             vip: change.vip,
             nexthops: change.kind === 'replace' ? change.nexthops : [],
+            ...(change.kind === 'replace' && { create: change.create }),
             from: change.from,
             reason: change.reason,
           };
@@ -186,7 +191,9 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
             await table.apply(change);
             applied.push(change);
             metrics.changes.inc({ kind: change.kind, result: 'ok' });
-            log.info(fields, `route ${change.vip} ${change.kind === 'replace' ? 'programmed' : 'removed'}`);
+            const done =
+              change.kind === 'delete' ? 'removed' : change.nexthops.length > 0 ? 'programmed' : 'blackholed';
+            log.info(fields, `route ${change.vip} ${done}`);
           } catch (cause) {
             error = errorMessage(cause);
             failed.push({ change, error, cause });
@@ -200,6 +207,11 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
         }
         failing = new Map(failed.map((f) => [f.change.vip, f.error]));
         wantedNow = result.routes;
+        drainingNow = result.draining;
+        // An owned route of an unrouted VIP is a blackhole now, unless writing it failed.
+        blackholedNow = unrouted.filter(
+          (vip) => owned.some((r) => r.vip === vip) && !failed.some((f) => f.change.vip === vip),
+        );
         metrics.desired.set(result.routes.length);
         metrics.skipped.set(result.skipped.length);
         nexthops.reset();
@@ -233,6 +245,8 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
       node: nodeName,
       routeProtocol: table.protocol,
       routes: Object.fromEntries(wantedNow.map((r) => [r.vip, r.nexthops])),
+      ...(drainingNow.length > 0 && { draining: drainingNow.map((d) => d.reason) }),
+      ...(blackholedNow.length > 0 && { blackholed: blackholedNow }),
       ...source.status(),
       ...(source.degraded().length > 0 && { degraded: source.degraded() }),
     }),

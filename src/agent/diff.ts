@@ -5,19 +5,27 @@ import type { WantedRoute } from './routes.js';
 export interface OwnedRoute {
   /** Canonical CIDR (`ip` prints a /32 or /128 without its length; the reader adds it back). */
   readonly vip: string;
-  /** Gateways, sorted. */
+  /** Gateways, sorted; none for a blackhole. */
   readonly nexthops: readonly string[];
   /** The kernel's route priority; part of a route's identity, so a delete must name it. */
   readonly metric: number;
+  /** `blackhole VIP`: the VIP had next hops on this node and has none now. */
+  readonly blackhole: boolean;
 }
 
 export type RouteChange =
   | {
       readonly kind: 'replace';
       readonly vip: string;
+      /** The pod IPs; empty: a blackhole (packets to the VIP are dropped on the node). */
       readonly nexthops: readonly string[];
-      /** The next hops before (empty when the route is new). */
+      /** The next hops before (empty when the route is new or was a blackhole). */
       readonly from: readonly string[];
+      /**
+       * The agent owns no route at this VIP's default metric: `ip route add`, which fails if one
+       * appeared meanwhile, rather than `replace`, which would overwrite any protocol's route.
+       */
+      readonly create: boolean;
       readonly reason: string;
     }
   | {
@@ -28,7 +36,7 @@ export type RouteChange =
       readonly reason: string;
     };
 
-/** The metric `ip route replace` gives a route when none is named. */
+/** The metric `ip route add|replace` gives a route when none is named. */
 export function defaultMetric(vip: string): number {
   return prefix(vip).family === 4 ? 0 : 1024;
 }
@@ -36,41 +44,78 @@ export function defaultMetric(vip: string): number {
 const same = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
+interface Target {
+  readonly vip: string;
+  readonly nexthops: readonly string[];
+  readonly blackhole: boolean;
+  readonly reason: (before: OwnedRoute | undefined) => string;
+}
+
 /**
- * Wanted against owned: replace what differs (one atomic `ip route replace` per VIP, so the
+ * Wanted against owned: write what differs (one atomic `ip route add|replace` per VIP, so the
  * data plane never sees a gap), delete owned routes nobody wants. Pure; only owned routes are in
  * `owned`, so nothing else can be touched. A VIP owned twice (another metric, added by hand) keeps
  * one route: the duplicate would shadow or be shadowed by it.
+ *
+ * A VIP still configured but with no next hop left (`unrouted`) keeps an owned route as a
+ * blackhole instead of losing it: the router may still send the node that VIP's traffic for a
+ * moment (the sidecars' withdraw is propagating), and without a route the node would forward it
+ * by its default route, often back to the router. A VIP the agent never routed gets none: the
+ * router was never told to send it here. The blackhole goes when the VIP leaves the config and
+ * becomes a route again when a pod is back.
  */
 export function diffRoutes(
   wanted: readonly WantedRoute[],
   owned: readonly OwnedRoute[],
+  /** Configured VIPs with no next hop on this node. */
+  unrouted: readonly string[] = [],
   /** Why a VIP is not wanted, for the log and the Event. */
   unwantedReason: (vip: string) => string = () => 'no healthy LB pod for this VIP on this node',
 ): RouteChange[] {
   const changes: RouteChange[] = [];
   const byVip = new Map<string, OwnedRoute[]>();
   for (const route of owned) byVip.set(route.vip, [...(byVip.get(route.vip) ?? []), route]);
-  const wantedVips = new Set(wanted.map((w) => w.vip));
+  const targets: Target[] = [
+    ...wanted.map((w) => ({
+      vip: w.vip,
+      nexthops: w.nexthops,
+      blackhole: false,
+      reason: (before: OwnedRoute | undefined) =>
+        before === undefined
+          ? `new route for ${w.service}`
+          : before.blackhole
+            ? `an LB pod for ${w.service} is back`
+            : `next hops changed for ${w.service}`,
+    })),
+    ...unrouted
+      .filter((vip) => byVip.has(vip))
+      .map((vip) => ({
+        vip,
+        nexthops: [],
+        blackhole: true,
+        reason: () => `${unwantedReason(vip)}; blackholed so the node drops, not loops, its traffic`,
+      })),
+  ];
 
-  for (const want of wanted) {
-    const present = byVip.get(want.vip) ?? [];
-    const keep =
-      present.find((r) => same(r.nexthops, want.nexthops) && r.metric === defaultMetric(want.vip)) ??
-      present.find((r) => same(r.nexthops, want.nexthops));
+  for (const target of targets) {
+    const present = byVip.get(target.vip) ?? [];
+    const metric = defaultMetric(target.vip);
+    const matches = (r: OwnedRoute) => r.blackhole === target.blackhole && same(r.nexthops, target.nexthops);
+    const keep = present.find((r) => matches(r) && r.metric === metric) ?? present.find((r) => matches(r));
+    const before = present.find((r) => r.metric === metric);
     if (keep === undefined) {
-      const before = present.find((r) => r.metric === defaultMetric(want.vip));
       changes.push({
         kind: 'replace',
-        vip: want.vip,
-        nexthops: want.nexthops,
+        vip: target.vip,
+        nexthops: target.nexthops,
         from: before?.nexthops ?? [],
-        reason: before ? `next hops changed for ${want.service}` : `new route for ${want.service}`,
+        create: before === undefined,
+        reason: target.reason(before),
       });
     }
-    // `replace` rewrites the route at the default metric; any other owned copy goes.
+    // The write lands at the default metric; any other owned copy goes.
     for (const other of present) {
-      if (other === keep || (keep === undefined && other.metric === defaultMetric(want.vip))) continue;
+      if (other === keep || (keep === undefined && other === before)) continue;
       changes.push({
         kind: 'delete',
         vip: other.vip,
@@ -80,8 +125,9 @@ export function diffRoutes(
       });
     }
   }
+  const targeted = new Set(targets.map((t) => t.vip));
   for (const route of owned) {
-    if (wantedVips.has(route.vip)) continue;
+    if (targeted.has(route.vip)) continue;
     changes.push({
       kind: 'delete',
       vip: route.vip,

@@ -7,8 +7,10 @@ import type { OwnedRoute, RouteChange } from './diff.js';
 /*
  * The node's routing table through iproute2. Routes the agent owns carry its protocol number
  * (`proto N`, `nodeAgent.routeProtocol`); it only ever lists, replaces and deletes those. A route
- * with another protocol at a VIP is a conflict: reported, never replaced (the kernel would let
- * `ip route replace` overwrite it, whatever its protocol).
+ * with another protocol at a VIP is a conflict: reported, never replaced. The kernel would let
+ * `ip route replace` overwrite it, whatever its protocol, so a route the agent does not own yet is
+ * created with `ip route add`: if another daemon put one there after the check, the kernel says
+ * "File exists" and that route stays. `replace` only rewrites the route the agent owns.
  *
  * Next hops are plain `nexthop via POD_IP`, without `onlink`: the kernel then checks that the pod
  * IP is on a link of this node (the CNI's bridge subnet or per-pod veth route). `onlink` would
@@ -33,6 +35,7 @@ export class RouteConflictError extends PermanentError {
 
 const hop = z.object({ gateway: z.string().optional() });
 const routeJson = z.object({
+  type: z.string().optional(),
   dst: z.string(),
   gateway: z.string().optional(),
   metric: z.number().optional(),
@@ -71,6 +74,7 @@ export function parseOwnedRoutes(json: string, family: 4 | 6): OwnedRoute[] {
       .filter((g): g is string => g !== undefined)
       .sort(),
     metric: r.metric ?? 0,
+    blackhole: r.type === 'blackhole',
   }));
 }
 
@@ -90,6 +94,13 @@ function kernelSays(text: string): string {
 export function classifyIpError(change: RouteChange, error: unknown): Error {
   const text = errorMessage(error);
   const hops = change.kind === 'replace' ? change.nexthops.join(', ') : '';
+  if (change.kind === 'replace' && change.create && /File exists/i.test(text)) {
+    return new RouteConflictError(
+      `${change.vip} got a route after portlb checked the table (${kernelSays(text)}): not overwritten; ` +
+        'portlb only changes routes with its own protocol; the next pass looks again',
+      { cause: error },
+    );
+  }
   if (/invalid gateway|No route to host|Network is unreachable/i.test(text)) {
     return new TransientError(
       `cannot route ${change.vip} via ${hops}: the kernel refuses a next hop (${kernelSays(text)}); ` +
@@ -138,18 +149,11 @@ export function createRouteTable(options: {
           `portlb only changes routes with protocol ${proto}; remove that route or use another VIP`,
       );
     }
+    // No next hop: a blackhole (see diffRoutes).
     const hops = change.nexthops.flatMap((h) => ['nexthop', 'via', h]);
-    await run([
-      familyFlag(change.vip),
-      'route',
-      'replace',
-      change.vip,
-      'table',
-      'main',
-      'proto',
-      proto,
-      ...hops,
-    ]);
+    const dst = hops.length > 0 ? [change.vip] : ['blackhole', change.vip];
+    const verb = change.create ? 'add' : 'replace';
+    await run([familyFlag(change.vip), 'route', verb, ...dst, 'table', 'main', 'proto', proto, ...hops]);
   };
 
   const remove = async (change: Extract<RouteChange, { kind: 'delete' }>) => {

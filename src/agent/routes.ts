@@ -1,4 +1,5 @@
 import { addressFamily, prefix } from '../core/cidr.js';
+import type { Candidate } from '../core/model.js';
 import type { NodeView, PodView } from '../kube/objects.js';
 import type { LbAnnotations } from '../sources/kubernetes/annotations.js';
 import { lifecycleToDesired, type Refusal } from '../sources/kubernetes/lifecycle.js';
@@ -8,6 +9,12 @@ import { lifecycleToDesired, type Refusal } from '../sources/kubernetes/lifecycl
  * the IPs of the healthy LB pods on this node. Pure: the agent hands in what its informers hold.
  * Which pod is healthy is the sidecar's own rule (lifecycleToDesired), so the two never disagree
  * about a pod: Ready, not terminating, not disabled, on a Ready node, serving the service.
+ *
+ * One exception, for the drain: a terminating pod that is otherwise healthy (still Ready) stays a
+ * next hop of a VIP while no healthy pod on the node serves it. Its sidecar withdraws the node at
+ * SIGTERM, but the router keeps sending for a moment and open connections are still draining;
+ * without the route the node would forward that traffic by its default route, often back to the
+ * router. It goes once it stops being Ready or its object is gone.
  */
 
 export interface NodeRoutesInput {
@@ -25,7 +32,7 @@ export interface NodeRoutesInput {
 export interface WantedRoute {
   readonly vip: string;
   readonly service: string;
-  /** Pod IPs, sorted; never empty (a VIP without a healthy pod has no route). */
+  /** Pod IPs, sorted; never empty (a VIP without one is in `unrouted`). */
   readonly nexthops: readonly string[];
 }
 
@@ -38,9 +45,11 @@ export interface SkippedPod {
 
 export interface NodeRoutesResult {
   readonly routes: WantedRoute[];
-  /** VIPs with no healthy pod on this node: their route goes. */
+  /** VIPs with no healthy pod on this node: an owned route becomes a blackhole (see diffRoutes). */
   readonly unrouted: { readonly vip: string; readonly service: string }[];
   readonly skipped: SkippedPod[];
+  /** Terminating pods kept as a VIP's last next hops on this node, with why. */
+  readonly draining: SkippedPod[];
   readonly refused: Refusal[];
   /** The annotations in force, by pod uid (the next call's `lastGood`). */
   readonly accepted: Map<string, LbAnnotations>;
@@ -84,25 +93,56 @@ export function nodeRoutes(input: NodeRoutesInput): NodeRoutesResult {
     if (previous !== undefined) accepted.set(pod.uid, previous);
   }
 
+  // The terminating pods as if they were not: those that come out healthy may drain (see above).
+  const terminating = routable.filter((pod) => pod.terminating);
+  const drainable =
+    terminating.length === 0
+      ? undefined
+      : lifecycleToDesired({
+          services: input.services,
+          pods: terminating.map((pod) => ({ ...pod, terminating: false })),
+          nodes: new Map(input.node ? [[input.nodeName, input.node]] : []),
+          targetOf: (pod) => canonicalAddress(pod.podIp ?? ''),
+          lastGood: input.lastGood,
+        });
+
   const routes: WantedRoute[] = [];
   const unrouted: { vip: string; service: string }[] = [];
   const skipped: SkippedPod[] = [];
-  for (const desired of lifecycle.routes) {
+  const draining: SkippedPod[] = [];
+  lifecycle.routes.forEach((desired, index) => {
     const { vip, service } = desired;
     const family = prefix(vip).family;
-    const nexthops: string[] = [];
-    for (const candidate of desired.candidates) {
-      const pod = byIp.get(candidate.target);
-      const name = pod?.name ?? candidate.target;
-      if (!candidate.healthy) {
-        skipped.push({ vip, pod: name, reason: candidate.reason ?? 'unhealthy' });
-      } else if (addressFamily(candidate.target) !== family) {
-        skipped.push({ vip, pod: name, reason: `pod ${name} has no IPv${family} address for ${vip}` });
-      } else nexthops.push(candidate.target);
+    const usable = (candidates: readonly Candidate[]) => {
+      const hops: string[] = [];
+      const left: SkippedPod[] = [];
+      for (const candidate of candidates) {
+        const name = byIp.get(candidate.target)?.name ?? candidate.target;
+        if (!candidate.healthy) left.push({ vip, pod: name, reason: candidate.reason ?? 'unhealthy' });
+        else if (addressFamily(candidate.target) !== family) {
+          left.push({ vip, pod: name, reason: `pod ${name} has no IPv${family} address for ${vip}` });
+        } else hops.push(candidate.target);
+      }
+      return { hops, left };
+    };
+    let { hops: nexthops, left } = usable(desired.candidates);
+    if (nexthops.length === 0 && drainable !== undefined) {
+      const last = usable(drainable.routes[index]?.candidates ?? []).hops;
+      const names = new Set(last.map((ip) => byIp.get(ip)?.name ?? ip));
+      nexthops = last;
+      left = left.filter((s) => !names.has(s.pod));
+      for (const pod of names) {
+        draining.push({
+          vip,
+          pod,
+          reason: `pod ${pod} is terminating but still Ready, and no other LB pod on this node serves ${service}: it stays a next hop until it is not Ready`,
+        });
+      }
     }
+    skipped.push(...left);
     for (const { pod, reason } of blocked) skipped.push({ vip, pod: pod.name, reason });
     if (nexthops.length > 0) routes.push({ vip, service, nexthops: nexthops.sort() });
     else unrouted.push({ vip, service });
-  }
-  return { routes, unrouted, skipped, refused: lifecycle.refused, accepted };
+  });
+  return { routes, unrouted, skipped, draining, refused: lifecycle.refused, accepted };
 }

@@ -1,5 +1,6 @@
 import { agentKubernetes, createNodeAgent } from '../agent/agent.js';
 import { createRouteTable } from '../agent/iproute.js';
+import { agentListen } from '../agent/listen.js';
 import { loadConfig } from '../config/load.js';
 import { ConfigError, errorMessage, isTransient } from '../errors.js';
 import { loadKubeConfig } from '../kube/client.js';
@@ -29,6 +30,7 @@ export async function runNodeAgent(options: NodeAgentOptions): Promise<number> {
     ]);
   }
   const kubernetes = agentKubernetes(config);
+  const listen = agentListen(config.nodeAgent.listen, config.identity);
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();
   const netns = options.netns ?? config.nodeAgent.netns;
@@ -86,7 +88,7 @@ export async function runNodeAgent(options: NodeAgentOptions): Promise<number> {
   });
   trigger = (why) => loop.trigger(why);
   const server = await startHealthServer({
-    listen: config.nodeAgent.listen,
+    listen,
     registry: metrics.registry,
     live: () => fatal === undefined,
     readiness: () => {

@@ -9,41 +9,75 @@ const owned = (vip: string, nexthops: string[], metric = vip.includes(':') ? 102
   vip,
   nexthops,
   metric,
+  blackhole: false,
+});
+const blackhole = (vip: string, metric = vip.includes(':') ? 1024 : 0): OwnedRoute => ({
+  vip,
+  nexthops: [],
+  metric,
+  blackhole: true,
 });
 
 describe('diffRoutes', () => {
-  it.each<[string, WantedRoute[], OwnedRoute[], string[]]>([
-    ['nothing wanted, nothing owned', [], [], []],
-    ['a new route', [want(V4, 'a', 'b')], [], [`replace ${V4} [] -> [a,b]`]],
-    ['already right', [want(V4, 'a', 'b')], [owned(V4, ['a', 'b'])], []],
-    ['already right (IPv6, metric 1024)', [want(V6, 'a')], [owned(V6, ['a'])], []],
-    ['a next hop left', [want(V4, 'a')], [owned(V4, ['a', 'b'])], [`replace ${V4} [a,b] -> [a]`]],
-    ['a next hop joined', [want(V4, 'a', 'b')], [owned(V4, ['a'])], [`replace ${V4} [a] -> [a,b]`]],
-    ['no longer wanted', [], [owned(V4, ['a'])], [`delete ${V4} metric 0 [a]`]],
+  // `add` when the agent owns no route at the VIP's default metric, `replace` only over its own.
+  it.each<[string, WantedRoute[], OwnedRoute[], string[], string[]]>([
+    ['nothing wanted, nothing owned', [], [], [], []],
+    ['a new route', [want(V4, 'a', 'b')], [], [], [`add ${V4} [] -> [a,b]`]],
+    ['already right', [want(V4, 'a', 'b')], [owned(V4, ['a', 'b'])], [], []],
+    ['already right (IPv6, metric 1024)', [want(V6, 'a')], [owned(V6, ['a'])], [], []],
+    ['a next hop left', [want(V4, 'a')], [owned(V4, ['a', 'b'])], [], [`replace ${V4} [a,b] -> [a]`]],
+    ['a next hop joined', [want(V4, 'a', 'b')], [owned(V4, ['a'])], [], [`replace ${V4} [a] -> [a,b]`]],
+    ['VIP no longer configured', [], [owned(V4, ['a'])], [], [`delete ${V4} metric 0 [a]`]],
     [
       'an owned copy at another metric goes',
       [want(V4, 'a')],
       [owned(V4, ['a']), owned(V4, ['b'], 100)],
+      [],
       [`delete ${V4} metric 100 [b]`],
     ],
     [
-      'only a copy at another metric: replaced at the default, the copy goes',
+      'only a copy at another metric: added at the default, the copy goes',
       [want(V4, 'a')],
       [owned(V4, ['b'], 100)],
-      [`replace ${V4} [] -> [a]`, `delete ${V4} metric 100 [b]`],
+      [],
+      [`add ${V4} [] -> [a]`, `delete ${V4} metric 100 [b]`],
     ],
-    ['the right hops at another metric are kept', [want(V4, 'a')], [owned(V4, ['a'], 100)], []],
-  ])('%s', (_name, wanted, present, expected) => {
-    const text = diffRoutes(wanted, present).map((c) =>
+    ['the right hops at another metric are kept', [want(V4, 'a')], [owned(V4, ['a'], 100)], [], []],
+    // The last next hop left, the VIP is still configured: drop, do not loop, what still comes.
+    ['last next hop gone: blackhole', [], [owned(V4, ['a'])], [V4], [`replace ${V4} [a] -> blackhole`]],
+    ['last next hop gone (IPv6)', [], [owned(V6, ['a'])], [V6], [`replace ${V6} [a] -> blackhole`]],
+    ['a blackhole stays while no pod is back', [], [blackhole(V4)], [V4], []],
+    ['never routed here: no blackhole', [], [], [V4], []],
+    [
+      'a pod is back: the blackhole becomes its route',
+      [want(V4, 'a')],
+      [blackhole(V4)],
+      [],
+      [`replace ${V4} [] -> [a]`],
+    ],
+    ['a blackhole of a VIP no longer configured goes', [], [blackhole(V4)], [], [`delete ${V4} metric 0 []`]],
+    [
+      'only a copy at another metric: blackhole added at the default, the copy goes',
+      [],
+      [owned(V4, ['a'], 100)],
+      [V4],
+      [`add ${V4} [] -> blackhole`, `delete ${V4} metric 100 [a]`],
+    ],
+  ])('%s', (_name, wanted, present, unrouted, expected) => {
+    const text = diffRoutes(wanted, present, unrouted).map((c) =>
       c.kind === 'replace'
-        ? `replace ${c.vip} [${c.from.join(',')}] -> [${c.nexthops.join(',')}]`
+        ? `${c.create ? 'add' : 'replace'} ${c.vip} [${c.from.join(',')}] -> ${c.nexthops.length > 0 ? `[${c.nexthops.join(',')}]` : 'blackhole'}`
         : `delete ${c.vip} metric ${c.metric} [${c.from.join(',')}]`,
     );
     expect(text).toEqual(expected);
   });
 
   it('says why a VIP is not wanted', () => {
-    const [change] = diffRoutes([], [owned(V4, ['a'])], (vip) => `nobody serves ${vip}`);
-    expect(change?.reason).toBe(`nobody serves ${V4}`);
+    const [gone] = diffRoutes([], [owned(V4, ['a'])], [], (vip) => `nobody serves ${vip}`);
+    expect(gone?.reason).toBe(`nobody serves ${V4}`);
+    const [held] = diffRoutes([], [owned(V4, ['a'])], [V4], (vip) => `nobody serves ${vip}`);
+    expect(held?.reason).toBe(`nobody serves ${V4}; blackholed so the node drops, not loops, its traffic`);
+    const [back] = diffRoutes([want(V4, 'a')], [blackhole(V4)]);
+    expect(back?.reason).toBe('an LB pod for web is back');
   });
 });

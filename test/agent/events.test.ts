@@ -18,6 +18,7 @@ describe('changeEvents', () => {
       vip: VIP,
       nexthops: ['10.244.1.5'],
       from: ['10.244.1.6'],
+      create: false,
       reason: 'next hops changed for web',
     } as const;
     expect(summary(changeEvents({ change }, context))).toEqual([
@@ -36,9 +37,24 @@ describe('changeEvents', () => {
       vip: VIP,
       nexthops: ['10.244.1.5'],
       from: ['10.244.1.5'],
+      create: false,
       reason: 'x',
     } as const;
     expect(changeEvents({ change: same }, context)).toEqual([]);
+  });
+
+  it('a route turned blackhole tells every pod it had', () => {
+    const change = {
+      kind: 'replace',
+      vip: VIP,
+      nexthops: [],
+      from: ['10.244.1.5'],
+      create: false,
+      reason: 'blackholed',
+    } as const;
+    expect(summary(changeEvents({ change }, context))).toEqual([
+      `a Normal Unrouted: node n1 no longer routes ${VIP} to this pod (10.244.1.5): blackholed`,
+    ]);
   });
 
   it('a failed change is a Warning on the pods it was for', () => {
@@ -47,6 +63,7 @@ describe('changeEvents', () => {
       vip: VIP,
       nexthops: ['10.244.1.5', '10.244.1.9'],
       from: [],
+      create: true,
       reason: 'new',
     } as const;
     expect(summary(changeEvents({ change, error: 'invalid gateway' }, context))).toEqual([

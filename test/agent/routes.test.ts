@@ -44,8 +44,8 @@ describe('nodeRoutes', () => {
     ['one Ready pod', [pod('a', '10.244.1.5')], {}, ['10.244.1.5'], undefined],
     ['pod not Ready', [pod('a', '10.244.1.5', { ready: false })], {}, [], 'pod a is not Ready'],
     [
-      'terminating pod (still Ready)',
-      [pod('a', '10.244.1.5', { terminating: true })],
+      'terminating pod, no longer Ready',
+      [pod('a', '10.244.1.5', { terminating: true, ready: false })],
       {},
       [],
       'pod a is terminating',
@@ -100,6 +100,117 @@ describe('nodeRoutes', () => {
     else expect(skippedOf(result, '203.0.113.0/28')).toEqual([]);
   });
 
+  // A terminating pod still Ready drains: it stays while no other pod on the node serves the VIP.
+  const bye = (name: string, ip: string, over: Partial<PodView> = {}) =>
+    pod(name, ip, { terminating: true, ...over });
+  it.each<[string, PodView[], Partial<NodeRoutesInput>, string[], string[], string | undefined]>([
+    [
+      'the last pod, terminating, still Ready',
+      [bye('a', '10.244.1.5')],
+      {},
+      ['10.244.1.5'],
+      ['a'],
+      undefined,
+    ],
+    [
+      'another Ready pod serves: the terminating one leaves at once',
+      [bye('a', '10.244.1.5'), pod('b', '10.244.1.6')],
+      {},
+      ['10.244.1.6'],
+      [],
+      'pod a is terminating',
+    ],
+    [
+      'the other pod is not Ready: the terminating one stays',
+      [bye('a', '10.244.1.5'), pod('b', '10.244.1.6', { ready: false })],
+      {},
+      ['10.244.1.5'],
+      ['a'],
+      'pod b is not Ready',
+    ],
+    [
+      'the other pod serves another service only: the terminating one stays',
+      [bye('a', '10.244.1.5'), pod('b', '10.244.1.6', { annotations: { 'portlb.io/services': 'web6' } })],
+      {},
+      ['10.244.1.5'],
+      ['a'],
+      undefined,
+    ],
+    [
+      'two terminating pods, both still Ready',
+      [bye('a', '10.244.1.5'), bye('b', '10.244.1.6')],
+      {},
+      ['10.244.1.5', '10.244.1.6'],
+      ['a', 'b'],
+      undefined,
+    ],
+    [
+      'two terminating pods, one no longer Ready',
+      [bye('a', '10.244.1.5'), bye('b', '10.244.1.6', { ready: false })],
+      {},
+      ['10.244.1.5'],
+      ['a'],
+      'pod b is terminating',
+    ],
+    [
+      'terminating and not Ready',
+      [bye('a', '10.244.1.5', { ready: false })],
+      {},
+      [],
+      [],
+      'pod a is terminating',
+    ],
+    [
+      'terminating on a NotReady node',
+      [bye('a', '10.244.1.5')],
+      { node: { ...readyNode, ready: false } },
+      [],
+      [],
+      'pod a is terminating',
+    ],
+    [
+      'terminating and disabled',
+      [bye('a', '10.244.1.5', { annotations: { 'portlb.io/disabled': 'true' } })],
+      {},
+      [],
+      [],
+      'pod a is terminating',
+    ],
+    [
+      'terminating, serving another service only',
+      [bye('a', '10.244.1.5', { annotations: { 'portlb.io/services': 'web6' } })],
+      {},
+      [],
+      [],
+      undefined,
+    ],
+    [
+      'terminating, Failed',
+      [bye('a', '10.244.1.5', { phase: 'Failed' })],
+      {},
+      [],
+      [],
+      'pod a is terminating',
+    ],
+  ])('drain, IPv4 VIP: %s', (_name, pods, over, nexthops, draining, reason) => {
+    const result = nodeRoutes(input(pods, over));
+    expect(hopsOf(result, '203.0.113.0/28')).toEqual(nexthops);
+    expect(result.draining.filter((d) => d.vip === '203.0.113.0/28').map((d) => d.pod)).toEqual(draining);
+    if (nexthops.length === 0) expect(result.unrouted.map((u) => u.vip)).toContain('203.0.113.0/28');
+    if (reason) expect(skippedOf(result, '203.0.113.0/28').join('\n')).toContain(reason);
+    else expect(skippedOf(result, '203.0.113.0/28')).toEqual([]);
+    // A pod kept to drain is not also reported as skipped.
+    for (const pod of draining)
+      expect(result.skipped.filter((s) => s.vip === '203.0.113.0/28' && s.pod === pod)).toEqual([]);
+  });
+
+  it('a draining pod says why it stays', () => {
+    const [kept] = nodeRoutes(input([bye('a', '10.244.1.5')])).draining;
+    expect(kept?.reason).toBe(
+      'pod a is terminating but still Ready, and no other LB pod on this node serves web: it stays a next hop until it is not Ready',
+    );
+  });
+
   it.each<[string, PodView[], string[], string | undefined]>([
     [
       'IPv6 pods: ECMP in canonical form',
@@ -108,6 +219,18 @@ describe('nodeRoutes', () => {
       undefined,
     ],
     ['an IPv4 pod is no next hop for an IPv6 VIP', [pod('a', '10.244.1.5')], [], 'pod a has no IPv6 address'],
+    [
+      'a terminating IPv4 pod does not drain an IPv6 VIP',
+      [pod('a', '10.244.1.5', { terminating: true })],
+      [],
+      'pod a is terminating',
+    ],
+    [
+      'a terminating IPv6 pod drains',
+      [pod('a', 'fd00:244::5', { terminating: true })],
+      ['fd00:244::5'],
+      undefined,
+    ],
   ])('IPv6 VIP: %s', (_name, pods, nexthops, reason) => {
     const result = nodeRoutes(input(pods));
     expect(hopsOf(result, '2001:db8:1::/64')).toEqual(nexthops);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { agentKubernetes } from '../../src/agent/agent.js';
+import { agentListen } from '../../src/agent/listen.js';
 import { parseConfig, parseYaml } from '../../src/config/load.js';
 
 async function docs(file: string) {
@@ -33,9 +34,16 @@ describe('deploy/kubernetes/node-agent.yaml', () => {
     expect(pod.volumes[0].configMap.name).toBe(configMap.metadata.name);
     const config = parseConfig(parseYaml(configMap.data['config.yaml'], 'node-agent.yaml'), {
       NODE_NAME: 'n1',
+      HOST_IP: '10.0.0.1',
     });
     expect(agentKubernetes(config).namespace).toBe('web');
-    expect(config.nodeAgent).toEqual({ routeProtocol: 202, listen: `0.0.0.0:${port}` });
+    expect(config.nodeAgent.routeProtocol).toBe(202);
+    // On the node's own IP, which the kubelet probes; not on every address of the node.
+    expect(container.env).toContainEqual({
+      name: 'HOST_IP',
+      valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } },
+    });
+    expect(agentListen(config.nodeAgent.listen, config.identity)).toBe(`10.0.0.1:${port}`);
     // The RBAC file binds the agent in exactly that namespace.
     expect(rbac.filter((d) => d.kind === 'RoleBinding').map((d) => d.metadata.namespace)).toEqual(['web']);
   });

@@ -1,8 +1,10 @@
 /**
  * `portlb node-agent` (the shipped bundle) against a real kube-apiserver, programming a network
  * namespace this test creates: ECMP over the node's Ready LB pods, following readiness, deletion
- * and node NotReady, never touching a route with another protocol, and leaving routes in place
- * when it stops (a restarted agent reconciles from what `ip` shows).
+ * (a terminating pod drains while it is the last one) and node NotReady, a blackhole when no pod
+ * is left, never touching a route with another protocol (not even one that appears between the
+ * check and the write), and leaving routes in place when it stops (a restarted agent reconciles
+ * from what `ip` shows).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRouteTable, RouteConflictError } from '../../src/agent/iproute.js';
 import { DEFAULT_ROUTE_PROTOCOL } from '../../src/config/schema.js';
 import { eventually, fixtures } from './kube/fixtures.js';
 import { freePort, type KubeTestServer, startKube } from './kube/harness.js';
@@ -23,6 +26,7 @@ const FAR = '203.0.113.128/28'; // its pod's IP is on no link of the node
 const TAKEN = '203.0.113.48/28'; // a static route is there already: not ours
 const STALE = '203.0.113.96/28'; // ours, from an earlier run, no longer configured
 const FOREIGN = '198.51.100.0/24';
+const RACED = '203.0.113.64/28'; // another daemon's route lands between the check and the write
 
 interface Agent {
   readonly child: ChildProcess;
@@ -36,6 +40,7 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
   let dir: string;
   let config: string;
   let port: number;
+  let writeConfig: (vips: Record<string, string>) => Promise<void>;
   const agents: Agent[] = [];
   let fx: ReturnType<typeof fixtures>;
 
@@ -50,27 +55,29 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
     await netns.ip('route', 'add', STALE, 'proto', PROTO, 'via', '10.244.1.99');
     port = await freePort();
     config = join(dir, 'config.yaml');
-    const service = (name: string, vip: string) =>
-      `  - { name: ${name}, vip: "${vip}", ports: [{port: 80}], backends: { static: [{address: 10.98.0.21, port: 80}] } }`;
-    await writeFile(
-      config,
-      [
-        'mode: bgp',
-        'allowedVipPools: [203.0.113.0/24, "2001:db8::/32"]',
-        'services:',
-        service('web', WEB),
-        service('web6', WEB6),
-        service('far', FAR),
-        service('taken', TAKEN),
-        'bgp: { localAs: 65000, peers: [{ address: 10.0.0.2, as: 65000 }] }',
-        'kubernetes:',
-        `  kubeconfig: ${kubeconfig}`,
-        `  namespace: ${NS}`,
-        '  lbPodSelector: app=portlb-lb',
-        `nodeAgent: { netns: ${netns.name}, listen: 127.0.0.1:${port} }`,
-        'reconcile: { debounceMs: 20, resyncSeconds: 30 }',
-      ].join('\n'),
-    );
+    const netnsName = netns.name;
+    writeConfig = (vips) => {
+      const service = (name: string, vip: string) =>
+        `  - { name: ${name}, vip: "${vip}", ports: [{port: 80}], backends: { static: [{address: 10.98.0.21, port: 80}] } }`;
+      return writeFile(
+        config,
+        [
+          'mode: bgp',
+          'allowedVipPools: [203.0.113.0/24, "2001:db8::/32"]',
+          'services:',
+          ...Object.entries(vips).map(([name, vip]) => service(name, vip)),
+          'bgp: { localAs: 65000, peers: [{ address: 10.0.0.2, as: 65000 }] }',
+          'kubernetes:',
+          `  kubeconfig: ${kubeconfig}`,
+          `  namespace: ${NS}`,
+          '  lbPodSelector: app=portlb-lb',
+          // The node's IP, as the DaemonSet passes it (here loopback, so the test can reach it).
+          `nodeAgent: { netns: ${netnsName}, listen: "$(HOST_IP):${port}" }`,
+          'reconcile: { debounceMs: 20, resyncSeconds: 30 }',
+        ].join('\n'),
+      );
+    };
+    await writeConfig({ web: WEB, web6: WEB6, far: FAR, taken: TAKEN });
     await kube.createNamespace(NS);
     fx = fixtures(kube.admin);
     await fx.node('n1', { address: '10.0.0.1' });
@@ -101,7 +108,7 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
 
   function start(): Agent {
     const child = spawn('node_modules/.bin/node', ['dist/cli/portlb.mjs', 'node-agent', '--config', config], {
-      env: { ...process.env, NODE_NAME: 'n1', NO_PROXY: '127.0.0.1' },
+      env: { ...process.env, NODE_NAME: 'n1', HOST_IP: '127.0.0.1', NO_PROXY: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -133,6 +140,18 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
       `${vip} via [${expected.join(', ')}]`,
       () => netns?.nexthops(vip) ?? [],
       (h) => JSON.stringify(h) === JSON.stringify(expected),
+      timeoutMs,
+    ).catch((error) => {
+      throw new Error(`${String(error)}\n${agent.logs}`);
+    });
+
+  /** The VIP's only route is our blackhole: the node drops its packets instead of looping them. */
+  const blackholed = (vip: string, agent: Agent, timeoutMs = 10_000) =>
+    eventually(
+      `${vip} blackholed`,
+      async () => ((await netns?.route(vip)) ?? []) as { type?: string; protocol?: string }[],
+      // `ip -N` prints the type as a number: RTN_BLACKHOLE is 6.
+      (r) => r.length === 1 && r[0]?.type === '6' && r[0]?.protocol === PROTO,
       timeoutMs,
     ).catch((error) => {
       throw new Error(`${String(error)}\n${agent.logs}`);
@@ -214,15 +233,33 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
     await eventually('Unrouted on lb-b', agentEvents, (e) =>
       e.some((x) => x.startsWith('lb-b Normal Unrouted:') && x.includes('pod lb-b is not Ready')),
     );
-    await fx.core.deleteNamespacedPod({ name: 'lb-a', namespace: NS }); // terminating (finalizer)
-    await hops(WEB, [], agent);
+    // lb-a, the last Ready pod, is deleted: terminating (finalizer) but Ready, it drains.
+    await fx.core.deleteNamespacedPod({ name: 'lb-a', namespace: NS });
+    const draining = await eventually('readyz shows lb-a draining', readyz, (s) =>
+      JSON.stringify(s?.detail.draining ?? []).includes('pod lb-a is terminating but still Ready'),
+    );
+    expect(draining?.detail.routes).toMatchObject({ [WEB]: ['10.244.1.5'] });
+    expect(await netns?.nexthops(WEB)).toEqual(['10.244.1.5']);
+    // Not Ready: no pod left, and the node drops the VIP's packets instead of looping them.
+    await fx.podReady(NS, 'lb-a', false);
+    await blackholed(WEB, agent);
+    // The kernel refuses a lookup into a blackhole: the default route is not used.
+    expect(await netns?.ip('route', 'get', '203.0.113.5').catch(String)).toMatch(/Invalid argument/);
+    await eventually('Unrouted on lb-a', agentEvents, (e) =>
+      e.some((x) => x.startsWith('lb-a Normal Unrouted:') && x.includes('pod lb-a is terminating')),
+    );
+    expect(logLines(agent).find((l) => l.msg === `route ${WEB} blackholed`)?.reason).toMatch(
+      /blackholed so the node drops, not loops, its traffic/,
+    );
+    expect((await readyz())?.detail.blackholed).toEqual([WEB]);
+    // A pod back: the blackhole becomes its route.
     await fx.podReady(NS, 'lb-b', true);
     await hops(WEB, ['10.244.1.6'], agent);
 
-    // Node NotReady takes every route of the node away; Ready brings them back.
+    // Node NotReady takes every route of the node away (blackholes); Ready brings them back.
     await fx.nodeReady('n1', false);
-    await hops(WEB6, [], agent);
-    await hops(WEB, [], agent);
+    await blackholed(WEB6, agent);
+    await blackholed(WEB, agent);
     await fx.nodeReady('n1', true);
     await hops(WEB6, ['fd00:244::5'], agent);
     await hops(WEB, ['10.244.1.6'], agent);
@@ -245,7 +282,7 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
     );
     expect(await netns?.nexthops(WEB)).toEqual(['10.244.1.6']);
     const agent = start();
-    await hops(WEB, [], agent);
+    await blackholed(WEB, agent);
     await eventually('synced', readyz, (s) => s?.ready === true);
     // The IPv6 route was right already: kept, not programmed again.
     expect(await netns?.nexthops(WEB6)).toEqual(['fd00:244::5']);
@@ -254,5 +291,53 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
     expect(routedAfter).toBe(routedBefore);
     expect(await stop(agent)).toBe(0);
     expect(await netns?.nexthops(WEB6)).toEqual(['fd00:244::5']);
+
+    // The VIP leaves the config: its blackhole goes too.
+    await writeConfig({ web6: WEB6, far: FAR, taken: TAKEN });
+    const next = start();
+    await eventually(
+      'WEB has no route',
+      () => netns?.route(WEB) ?? [],
+      (r) => r.length === 0,
+    ).catch((error) => {
+      throw new Error(`${String(error)}\n${next.logs}`);
+    });
+    expect(await netns?.nexthops(WEB6)).toEqual(['fd00:244::5']);
+    expect(await stop(next)).toBe(0);
+  });
+
+  it('a route that appears between the check and the write stays as it is: a conflict', async () => {
+    const ns = netns;
+    if (ns === undefined) throw new Error('no netns');
+    let foreign = '';
+    const table = createRouteTable({
+      protocol: DEFAULT_ROUTE_PROTOCOL,
+      netns: ns.name,
+      // Another daemon adds its route right after the agent looked: the race `ip route add` closes.
+      run: async (args) => {
+        const out = await ns.ip(...args);
+        if (args.includes('exact') && foreign === '') {
+          await ns.ip('route', 'add', RACED, 'proto', 'static', 'via', '10.244.1.202');
+          foreign = await ns.ip('-N', '-json', 'route', 'show', 'exact', RACED);
+        }
+        return out;
+      },
+    });
+    const change = {
+      kind: 'replace',
+      vip: RACED,
+      nexthops: ['10.244.1.6'],
+      from: [],
+      create: true,
+      reason: 'new route for raced',
+    } as const;
+    const error = await table.apply(change).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RouteConflictError);
+    expect(String(error)).toMatch(
+      /got a route after portlb checked the table \(File exists\): not overwritten/,
+    );
+    expect(foreign).toContain('"protocol":"4"');
+    expect(await ns.ip('-N', '-json', 'route', 'show', 'exact', RACED)).toBe(foreign);
+    expect(await table.owned()).not.toContainEqual(expect.objectContaining({ vip: RACED }));
   });
 });
