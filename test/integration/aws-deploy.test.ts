@@ -88,10 +88,16 @@ describe('deploy/aws SAM template', () => {
         });
       else expect(s.Condition?.StringEquals?.['ec2:Vpc']).toBeDefined();
     }
-    const tags = statements(t, 'RouteWriterPolicy').find((s) => s.Sid === 'CandidacyTagsOnManagedTables');
-    expect(tags?.Condition?.['ForAllValues:StringLike']?.['aws:TagKeys']).toEqual({
-      Sub: ['portlb.io/candidate/', '${', 'Owner}/*'].join(''),
-    });
+    const tags = statements(t, 'RouteWriterPolicy').find((s) => s.Sid === 'PortlbTagsOnManagedTables');
+    // Only candidacies and route records, never another tag (the managed tag itself included).
+    expect(tags?.Condition?.['ForAllValues:StringLike']?.['aws:TagKeys']).toEqual([
+      { Sub: ['portlb.io/candidate/', '${', 'Owner}/*'].join('') },
+      { Sub: ['portlb.io/routes/', '${', 'Owner}/*'].join('') },
+    ]);
+    const tagWriters = statements(t, 'RouteWriterPolicy').filter((s) =>
+      actions(s).some((a) => /^ec2:(Create|Delete)Tags$/.test(a)),
+    );
+    expect(tagWriters).toEqual([tags]);
   });
 
   it('gives the least-privilege sidecar no EC2 permission at all', async () => {

@@ -112,6 +112,7 @@ describe('EC2 provider: failures moto does not produce', () => {
         (c) => c !== 'DescribeNetworkInterfaces' && c !== 'ModifyNetworkInterfaceAttribute',
       ),
     ).toEqual([
+      'CreateTags', // the route's record, before the route
       'DescribeRouteTables', // the layer's own existence check for CreateRoute
       'DescribeRouteTables', // settle: re-read
       'ReplaceRoute',

@@ -17,6 +17,7 @@ import {
   LIFECYCLE_SOURCE,
   type LifecycleDetail,
 } from '../../src/providers/aws/lifecycle.js';
+import { decodeRecords } from '../../src/providers/aws/records.js';
 import {
   type CountingClient,
   fixture,
@@ -292,6 +293,48 @@ describe('Lambda handlers from the built bundle, against moto', () => {
       candidateTagKey('portlb', node(2).instanceId, podId(lbPod(node(2).instanceId))),
     );
     expect(again).toMatchObject({ status: 'unchanged', cleaned: [] });
+  });
+
+  it('sweep: records the routes it finds, then deletes the route and record of a VIP taken out of PORTLB_VIPS', async () => {
+    // prepare: the routes from beforeEach carry no record yet; an unrecorded route to another VIP
+    const [kept, retired] = VIPS as [string, string];
+    await client.ec2.send(
+      new CreateRouteCommand({
+        RouteTableId: vpc.tables[0]!,
+        DestinationCidrBlock: '203.0.113.0/24',
+        NetworkInterfaceId: node(2).eni,
+      }),
+    );
+    const recorded = async () => {
+      const read = await client.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [...vpc.tables] }));
+      return (read.RouteTables ?? []).map((t) =>
+        [
+          ...decodeRecords(Object.fromEntries((t.Tags ?? []).map((g) => [g.Key, g.Value])), 'portlb').vips,
+        ].sort(),
+      );
+    };
+    const { invoke: narrowed, logs } = await startLambda('sweep', { ...env, PORTLB_VIPS: kept });
+    // act
+    const adopt = await sweep(scheduled());
+    const before = await recorded();
+    const result = await narrowed(scheduled());
+    const again = await narrowed(scheduled());
+    // assess
+    expect(adopt).toMatchObject({ status: 'unchanged' });
+    expect(before).toEqual([VIPS, VIPS].map((v) => [...v].sort()));
+    expect(result).toMatchObject({ status: 'changed' });
+    expect('applied' in result && result.applied.map((c) => [c.kind, c.vip, c.reason])).toEqual(
+      vpc.tables.map(() => ['delete', retired, 'VIP no longer configured']),
+    );
+    expect(logs.join('\n')).toMatch(/"event":"delete".*"reason":"VIP no longer configured"/);
+    for (const table of vpc.tables) {
+      const routes = await routeMap(client.ec2, table);
+      expect(routes.has(retired)).toBe(false);
+      expect(routes.get(kept)).toBe(node(0).eni);
+    }
+    expect((await routeMap(client.ec2, vpc.tables[0]!)).get('203.0.113.0/24')).toBe(node(2).eni);
+    expect(await recorded()).toEqual([[kept], [kept]]);
+    expect(again).toMatchObject({ status: 'unchanged' });
   });
 
   it('lifecycle: a ready report is recorded (SourceDestCheck off first); a draining one moves routes; replays change nothing', async () => {

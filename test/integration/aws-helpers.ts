@@ -1,4 +1,4 @@
-import { CreateTagsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { CreateRouteCommand, CreateTagsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { type Moto, motoClientConfig, startMoto } from '../../bench/support/moto.js';
 import { buildVpc, type VpcFixture } from '../../bench/support/vpc.js';
 import { type CandidateState, candidateTag, podId } from '../../src/providers/aws/candidacy.js';
@@ -92,3 +92,17 @@ export const nowMs = () => Date.now();
 
 /** The LB pod the helpers publish for a node unless told otherwise (as bench/support does). */
 export const lbPod = (instanceId: string) => `portlb/lb-${instanceId}`;
+
+/** Routes a VIP to an ENI in each of these tables behind portlb's back (another writer, an older portlb). */
+export async function createRoutes(
+  ec2: EC2Client,
+  tables: readonly string[],
+  vip: string,
+  eni: string,
+): Promise<void> {
+  for (const table of tables) {
+    await ec2.send(
+      new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: vip, NetworkInterfaceId: eni }),
+    );
+  }
+}

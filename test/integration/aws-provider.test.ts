@@ -2,7 +2,9 @@ import {
   AttachInternetGatewayCommand,
   CreateInternetGatewayCommand,
   CreateRouteCommand,
+  CreateTagsCommand,
   DescribeNetworkInterfacesCommand,
+  DescribeRouteTablesCommand,
   ModifyNetworkInterfaceAttributeCommand,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
@@ -10,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MANAGED_TAG, routeMap, type VpcFixture } from '../../bench/support/vpc.js';
 import { ConfigError, PermanentError } from '../../src/errors.js';
 import { createEc2Provider } from '../../src/providers/aws/provider.js';
+import { decodeRecords, packRecords } from '../../src/providers/aws/records.js';
 import { createTableSnapshot } from '../../src/providers/aws/snapshot.js';
 import { createCandidateSource } from '../../src/providers/aws/source.js';
 import type { TableSelector } from '../../src/providers/aws/tables.js';
@@ -17,6 +20,7 @@ import { silentLogger } from '../../src/runtime/logger.js';
 import { createReconciler } from '../../src/runtime/reconcile.js';
 import {
   type CountingClient,
+  createRoutes,
   fixture,
   type Moto,
   motoClient,
@@ -277,5 +281,181 @@ describe('EC2 provider against moto', () => {
     // assess
     await expect(run).rejects.toThrow(/eni-00000000000000001 does not exist/);
     expect(client.writes()).toBe(0);
+  });
+
+  describe('route records (ownership that outlives the config)', () => {
+    const [A, B] = VIPS as [string, string];
+    const UNRECORDED = '203.0.113.0/24';
+
+    async function tags(table: string): Promise<Record<string, string>> {
+      const read = await client.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [table] }));
+      return Object.fromEntries((read.RouteTables?.[0]?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    }
+    const recorded = async (table: string) => [...decodeRecords(await tags(table), 'portlb').vips].sort();
+
+    async function gatewayRoute(table: string, vip: string): Promise<string> {
+      const igw = await client.ec2.send(new CreateInternetGatewayCommand({}));
+      const id = igw.InternetGateway?.InternetGatewayId ?? '';
+      await client.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: id, VpcId: vpc.vpcId }));
+      await client.ec2.send(
+        new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: vip, GatewayId: id }),
+      );
+      return id;
+    }
+
+    it('deletes the route and then the record of a VIP removed from the config; leaves everything else alone', async () => {
+      // prepare: A and B routed and recorded; a gateway route and an unrecorded ENI route beside them
+      for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
+      await reconcilerFor(client, byTag, [A, B]).reconcile('test');
+      const table = vpc.tables[0]!;
+      const igw = await gatewayRoute(table, '198.18.0.0/15');
+      await client.ec2.send(
+        new CreateRouteCommand({
+          RouteTableId: table,
+          DestinationCidrBlock: UNRECORDED,
+          NetworkInterfaceId: node(2).eni,
+        }),
+      );
+      const recordedBefore = await recorded(table);
+      client.reset();
+      // act
+      const outcome = await reconcilerFor(client, byTag, [A]).reconcile('test');
+      const calls = client.counts();
+      client.reset();
+      const steady = await reconcilerFor(client, byTag, [A]).reconcile('test');
+      const steadyCalls = client.counts();
+      // assess
+      expect(recordedBefore).toEqual([A, B].sort());
+      expect(outcome.applied.map((c) => [c.kind, c.table, c.vip, c.reason])).toEqual(
+        [...vpc.tables].sort().map((t) => ['delete', t, B, 'VIP no longer configured']),
+      );
+      for (const t of vpc.tables) {
+        const routes = await routeMap(client.ec2, t);
+        expect(routes.has(B)).toBe(false);
+        expect(routes.get(A)).toBe(sortedEnis()[0]);
+        expect(await recorded(t)).toEqual([A]);
+      }
+      const routes = await routeMap(client.ec2, table);
+      expect(routes.get('198.18.0.0/15')).toBe(igw);
+      expect(routes.get(UNRECORDED)).toBe(node(2).eni);
+      expect(calls).toMatchObject({ DescribeRouteTables: 1, DeleteRoute: 2 });
+      expect(steady.applied).toEqual([]);
+      expect(steadyCalls).toEqual({ DescribeRouteTables: 1 });
+    });
+
+    it('records a route before creating it, in one CreateTags for all tables alike', async () => {
+      // prepare
+      await publishCandidacy(client.ec2, vpc, node(0), 'ready', nowMs());
+      client.reset();
+      // act
+      await reconcilerFor(client, byTag, [A, B]).reconcile('test');
+      // assess
+      expect(client.calls.indexOf('CreateTags')).toBeLessThan(client.calls.indexOf('CreateRoute'));
+      expect(client.counts().CreateTags).toBe(1);
+      for (const t of vpc.tables) expect(await recorded(t)).toEqual([A, B].sort());
+    });
+
+    it('crash after the route was deleted: a record without a route is removed, with no route call', async () => {
+      // prepare: B recorded in table 0, no route for it
+      await publishCandidacy(client.ec2, vpc, node(0), 'ready', nowMs());
+      await reconcilerFor(client, byTag, [A]).reconcile('test');
+      const table = vpc.tables[0]!;
+      const packed = packRecords('portlb', new Set([A, B]), new Map());
+      await client.ec2.send(
+        new CreateTagsCommand({
+          Resources: [table],
+          Tags: [...packed].map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+      client.reset();
+      // act
+      const outcome = await reconcilerFor(client, byTag, [A]).reconcile('test');
+      // assess
+      expect(outcome.applied.map((c) => [c.kind, c.vip, c.reason])).toEqual([
+        ['delete', B, expect.stringMatching(/^VIP no longer configured; its route was already gone/)],
+      ]);
+      expect(client.counts().DeleteRoute).toBeUndefined();
+      expect(await recorded(table)).toEqual([A]);
+      expect((await routeMap(client.ec2, table)).get(A)).toBe(node(0).eni);
+    });
+
+    it('crash after the record was written: the route is created and the record kept', async () => {
+      // prepare
+      await publishCandidacy(client.ec2, vpc, node(0), 'ready', nowMs());
+      const packed = packRecords('portlb', new Set([A]), new Map());
+      await client.ec2.send(
+        new CreateTagsCommand({
+          Resources: [...vpc.tables],
+          Tags: [...packed].map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+      client.reset();
+      // act
+      await reconcilerFor(client, byTag, [A]).reconcile('test');
+      // assess
+      expect(client.counts().CreateTags).toBeUndefined();
+      for (const t of vpc.tables) {
+        expect((await routeMap(client.ec2, t)).get(A)).toBe(node(0).eni);
+        expect(await recorded(t)).toEqual([A]);
+      }
+    });
+
+    it('records routes made before records existed, so they can be retired later', async () => {
+      // prepare: A routed by an older portlb (no record)
+      await publishCandidacy(client.ec2, vpc, node(0), 'ready', nowMs());
+      await createRoutes(client.ec2, vpc.tables, A, node(0).eni);
+      // act
+      const adopted = await reconcilerFor(client, byTag, [A]).reconcile('test');
+      const recordedAfter = await recorded(vpc.tables[0]!);
+      await reconcilerFor(client, byTag, [B]).reconcile('test');
+      // assess
+      expect(adopted.applied).toEqual([]);
+      expect(recordedAfter).toEqual([A]);
+      for (const t of vpc.tables) {
+        const routes = await routeMap(client.ec2, t);
+        expect(routes.has(A)).toBe(false);
+        expect(routes.get(B)).toBe(node(0).eni);
+        expect(await recorded(t)).toEqual([B]);
+      }
+    });
+
+    it('drops the record of a destination someone else now routes, and leaves that route alone', async () => {
+      // prepare
+      await publishCandidacy(client.ec2, vpc, node(0), 'ready', nowMs());
+      await reconcilerFor(client, byTag, [A, B]).reconcile('test');
+      const table = vpc.tables[0]!;
+      const { DeleteRouteCommand } = await import('@aws-sdk/client-ec2');
+      await client.ec2.send(new DeleteRouteCommand({ RouteTableId: table, DestinationCidrBlock: B }));
+      const igw = await gatewayRoute(table, B);
+      // act
+      await reconcilerFor(client, byTag, [A]).reconcile('test');
+      // assess
+      expect((await routeMap(client.ec2, table)).get(B)).toBe(igw);
+      expect(await recorded(table)).toEqual([A]);
+    });
+
+    it('refuses a table that would pass 50 tags, naming the numbers, and changes nothing in it', async () => {
+      // prepare: table 0 holds 50 tags (managed tag + candidacy + 48 others)
+      await publishCandidacy(client.ec2, vpc, node(0), 'ready', nowMs());
+      const full = vpc.tables[0]!;
+      const filler = Array.from({ length: 48 }, (_, i) => ({ Key: `team/tag-${i}`, Value: 'x' }));
+      await client.ec2.send(new CreateTagsCommand({ Resources: [full], Tags: filler }));
+      const before = await tags(full);
+      client.reset();
+      // act
+      const run = reconcilerFor(client, byTag, [A, B]).reconcile('test');
+      // assess
+      await expect(run).rejects.toThrow(
+        new RegExp(
+          `route table ${full} has 50 tags and recording the routes of .* needs 1 more before 0 can go \\(51 > 50`,
+        ),
+      );
+      expect(Object.keys(before)).toHaveLength(50);
+      expect(await tags(full)).toEqual(before);
+      const untouched = await routeMap(client.ec2, full);
+      expect([untouched.has(A), untouched.has(B)]).toEqual([false, false]);
+      const other = await routeMap(client.ec2, vpc.tables[1]!);
+      expect([other.get(A), other.get(B)]).toEqual([node(0).eni, node(0).eni]);
+    });
   });
 });

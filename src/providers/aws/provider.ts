@@ -6,7 +6,8 @@ import type { ApplyResult, Provider } from '../types.js';
 import { applyRouteChanges } from './apply.js';
 import { describeSourceDestCheck, turnOffSourceDestCheck } from './instances.js';
 import type { Ec2Port } from './port.js';
-import { assertVipsOutsideVpc, observedRoutes } from './routes.js';
+import { createRecordKeeper } from './record-keeper.js';
+import { assertVipsOutsideVpc, observedRoutes, RECORD_ONLY } from './routes.js';
 import type { TableSnapshot } from './snapshot.js';
 
 export interface Ec2ProviderOptions {
@@ -29,6 +30,8 @@ export type Ec2Provider = Provider & {
 /**
  * EC2 route tables as a portlb provider: single target per destination (no ECMP in VPC route
  * tables); a VIP with no healthy candidate keeps its route (never deleted without a replacement).
+ * Every route portlb creates is recorded on its table first (record-keeper.ts), so a VIP that
+ * leaves the config is still known as portlb's: the plan deletes its route, then its record goes.
  * A steady-state reconcile costs exactly one DescribeRouteTables (shared with the candidate source
  * through the snapshot) and no writes.
  */
@@ -42,6 +45,14 @@ export function createEc2Provider(options: Ec2ProviderOptions): Ec2Provider {
   });
   const vipSet = new Set(vips);
   const sourceDestOff = new Set<string>();
+  const records = createRecordKeeper({ ec2, owner, vips: vipSet, logger });
+
+  /** A delete of a VIP the config no longer names says so (the plan only knows it is not desired). */
+  function retired(change: Change): Change {
+    if (change.kind !== 'delete' || vipSet.has(change.vip)) return change;
+    const gone = change.id === RECORD_ONLY ? '; its route was already gone, its record is removed' : '';
+    return { ...change, reason: `VIP no longer configured${gone}` };
+  }
 
   /** Turns SourceDestCheck off on targets about to receive routes; reads only ENIs not seen before. */
   async function prepareTargets(changes: readonly Change[]): Promise<Map<string, unknown>> {
@@ -88,33 +99,46 @@ export function createEc2Provider(options: Ec2ProviderOptions): Ec2Provider {
     },
     async observe(tables) {
       const wanted = new Set(tables);
-      const read = await snapshot.take();
-      return observedRoutes(
-        read.filter((t) => wanted.has(t.id)),
-        vipSet,
-        owner,
-      );
+      const read = (await snapshot.take()).filter((t) => wanted.has(t.id));
+      await records.load(read);
+      return observedRoutes(read, vipSet, owner, (table) => records.recorded(table));
     },
     async apply(changes): Promise<ApplyResult[]> {
-      const outside = changes.filter((c) => !vipSet.has(c.vip));
+      // The planner never does this; a guard, because a wrong write here moves someone's traffic.
+      const outside = changes.filter(
+        (c) => !vipSet.has(c.vip) && !(c.kind === 'delete' && records.recorded(c.table).has(c.vip)),
+      );
       if (outside.length > 0) {
-        // The planner never does this; a guard, because a wrong write here moves someone's traffic.
         throw new PermanentError(
-          `refusing to write routes for unconfigured VIPs: ${outside.map((c) => c.vip).join(', ')}`,
+          `refusing to write routes for VIPs neither configured nor recorded: ${outside.map((c) => `${c.table}/${c.vip}`).join(', ')}`,
         );
       }
       snapshot.forget();
       const unusable = await prepareTargets(changes);
-      const ready = changes.filter((c) => c.kind === 'delete' || !unusable.has(c.target));
+      const unusableFor = (c: Change) => (c.kind === 'delete' ? undefined : unusable.get(c.target));
+      // Only what can really be written gets recorded, and a table that cannot record writes no route.
+      const refused = await records.before(changes.filter((c) => unusableFor(c) === undefined));
+      const blocked = (c: Change) => (c.kind === 'replace' ? undefined : refused.get(c.table));
+      const ready = changes.filter(
+        (c) =>
+          unusableFor(c) === undefined &&
+          blocked(c) === undefined &&
+          !(c.kind === 'delete' && c.id === RECORD_ONLY),
+      );
       const applied = await applyRouteChanges(
         ec2,
         ready,
         options.concurrency ? { concurrency: options.concurrency } : {},
       );
       const byChange = new Map(applied.map((r) => [r.change, r]));
-      return changes.map((change) => {
-        const error = change.kind === 'delete' ? undefined : unusable.get(change.target);
+      const results = changes.map((change): ApplyResult => {
+        const error = unusableFor(change) ?? blocked(change);
         return error === undefined ? (byChange.get(change) ?? { change }) : { change, error };
+      });
+      const unrecorded = await records.after(results);
+      return results.map((r) => {
+        const error = r.error ?? (r.change.kind === 'delete' ? unrecorded.get(r.change.table) : undefined);
+        return error === undefined ? { change: retired(r.change) } : { change: retired(r.change), error };
       });
     },
     noteSourceDestCheckOff(eni) {

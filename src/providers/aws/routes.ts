@@ -1,38 +1,78 @@
 import { overlaps, parsePrefix, prefix } from '../../core/cidr.js';
 import type { ObservedRoute } from '../../core/model.js';
 import { ConfigError, type Problem } from '../../errors.js';
-import type { RouteTableView } from './tables.js';
+import type { RawRoute, RouteTableView } from './tables.js';
 
 /*
  * Ownership in AWS. Single routes cannot carry tags, so, like the Kubernetes AWS route controller,
  * portlb owns a route when it sits in a managed table (selected by id or tag) AND its destination is
- * one of the configured VIPs AND its target is an ENI or instance (or gone: a blackhole). A
- * gateway, NAT, peering or transit route to a VIP is someone else's and is never touched; routes
- * to anything but a configured VIP are not even reported.
+ * a configured VIP or one recorded on that table (`records.ts`: portlb created it, and its VIP may
+ * since have left the config) AND its target is an ENI or instance (or gone: a blackhole). A
+ * gateway, NAT, peering or transit route is someone else's and is never touched; routes to
+ * anything neither configured nor recorded are not even reported.
  */
+
+/** The `id` of an observed route that is only a record: the route itself is gone. */
+export const RECORD_ONLY = 'record-only';
+
+export type Ownership =
+  /** portlb's: planned, replaced, deleted when its VIP is no longer configured. */
+  | 'owned'
+  /** Someone else's route to a VIP portlb cares about: reported so the plan can say why it is left alone. */
+  | 'foreign'
+  /** Recorded, no longer configured, and no route any more (a crash between deleting the route and its record). */
+  | 'record-only'
+  /** Not portlb's business. */
+  | 'unrelated';
+
+/** The ownership rule, for one destination in one managed table. */
+export function ownership(
+  route: { readonly kind: RawRoute['kind'] } | undefined,
+  configured: boolean,
+  recorded: boolean,
+): Ownership {
+  if (!configured && !recorded) return 'unrelated';
+  if (route === undefined) return recorded && !configured ? 'record-only' : 'unrelated';
+  return route.kind === 'other' ? 'foreign' : 'owned';
+}
 
 export function canonical(cidr: string): string | undefined {
   const parsed = parsePrefix(cidr);
   return parsed.ok ? parsed.prefix.text : undefined;
 }
 
+/**
+ * The routes portlb cares about in these tables, with the owner it recognises on them. A recorded
+ * VIP that is no longer configured and has no route left comes back as a target-less route with
+ * `id` RECORD_ONLY, so the plan deletes it and the provider removes just the record.
+ */
 export function observedRoutes(
   tables: readonly RouteTableView[],
   vips: ReadonlySet<string>,
   owner: string,
+  recorded: (table: string) => ReadonlySet<string> = () => new Set(),
 ): ObservedRoute[] {
   const out: ObservedRoute[] = [];
   for (const table of tables) {
+    const records = recorded(table.id);
+    const seen = new Set<string>();
     for (const route of table.routes) {
       const vip = canonical(route.destination);
-      if (vip === undefined || !vips.has(vip)) continue;
+      if (vip === undefined) continue;
+      const owns = ownership(route, vips.has(vip), records.has(vip));
+      if (owns === 'unrelated') continue;
+      seen.add(vip);
       out.push({
         table: table.id,
         vip,
         target: route.target,
-        owner: route.kind === 'other' ? undefined : owner,
+        owner: owns === 'owned' ? owner : undefined,
         state: route.state,
       });
+    }
+    for (const vip of [...records].sort()) {
+      if (seen.has(vip) || ownership(undefined, vips.has(vip), true) !== 'record-only') continue;
+      out.push({ table: table.id, vip, target: '', owner, state: 'blackhole', id: RECORD_ONLY });
     }
   }
   return out;

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { assertVipsOutsideVpc, observedRoutes } from '../../../src/providers/aws/routes.js';
+import {
+  assertVipsOutsideVpc,
+  observedRoutes,
+  ownership,
+  RECORD_ONLY,
+} from '../../../src/providers/aws/routes.js';
 import { type RouteTableView, toTableView } from '../../../src/providers/aws/tables.js';
 
 const table: RouteTableView = toTableView({
@@ -29,6 +34,46 @@ describe('AWS ownership', () => {
       { table: 'rtb-1', vip: '192.0.2.0/24', target: 'eni-a', owner: 'portlb', state: 'active' },
       { table: 'rtb-1', vip: '198.51.100.0/24', target: 'igw-1', owner: undefined, state: 'active' },
       { table: 'rtb-1', vip: '203.0.113.0/24', target: '', owner: 'portlb', state: 'blackhole' },
+    ]);
+  });
+
+  it.each([
+    // configured, recorded, route in the table -> ownership
+    [true, false, 'eni', 'owned'],
+    [true, true, 'eni', 'owned'],
+    [false, true, 'eni', 'owned'], // retired: its route is deleted, then its record
+    [false, true, 'none', 'owned'], // a retired blackhole
+    [false, false, 'eni', 'unrelated'], // no record: not portlb's, whatever its target
+    [true, false, 'other', 'foreign'],
+    [false, true, 'other', 'foreign'], // someone replaced it with a gateway route
+    [false, true, undefined, 'record-only'], // crash between deleting the route and its record
+    [true, true, undefined, 'unrelated'], // a route about to be (re)created keeps its record
+    [false, false, undefined, 'unrelated'],
+  ] as const)('configured %s, recorded %s, route %s: %s', (configured, recorded, kind, expected) => {
+    expect(ownership(kind && { kind }, configured, recorded)).toBe(expected);
+  });
+
+  it('owns routes of recorded VIPs; reports a record whose route is gone as a record-only route', () => {
+    // act
+    const observed = observedRoutes(
+      [table],
+      new Set(['192.0.2.0/24']),
+      'portlb',
+      () => new Set(['203.0.113.0/24', '198.51.100.0/24', '233.252.0.0/24']),
+    );
+    // assess
+    expect(observed).toEqual([
+      { table: 'rtb-1', vip: '192.0.2.0/24', target: 'eni-a', owner: 'portlb', state: 'active' },
+      { table: 'rtb-1', vip: '198.51.100.0/24', target: 'igw-1', owner: undefined, state: 'active' },
+      { table: 'rtb-1', vip: '203.0.113.0/24', target: '', owner: 'portlb', state: 'blackhole' },
+      {
+        table: 'rtb-1',
+        vip: '233.252.0.0/24',
+        target: '',
+        owner: 'portlb',
+        state: 'blackhole',
+        id: RECORD_ONLY,
+      },
     ]);
   });
 
