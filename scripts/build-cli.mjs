@@ -66,9 +66,10 @@ async function licenceNotices(inputs) {
     const texts = await Promise.all(names.sort().map((n) => readFile(join(root, dir, n), 'utf8')));
     const licence = typeof pkg.license === 'string' ? pkg.license : JSON.stringify(pkg.license ?? 'UNKNOWN');
     notices.push(
-      [`${pkg.name} ${pkg.version} (${licence})`, texts.join('\n').trim() || '(no licence file in the package)'].join(
-        '\n\n',
-      ),
+      [
+        `${pkg.name} ${pkg.version} (${licence})`,
+        texts.join('\n').trim() || '(no licence file in the package)',
+      ].join('\n\n'),
     );
   }
   return notices;
