@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { waitFor } from '../src/lab/daemons.js';
 import { type Lab, labDown, labUp } from '../src/lab/lab.js';
-import { nodeIp } from '../src/lab/layout.js';
+import { nodeIp, ROUTE_REFLECTORS } from '../src/lab/layout.js';
 import { lbProcessName, startLb } from '../src/lab/lb.js';
 import { setNodeLink } from '../src/lab/network.js';
 import { killNamespace, pidsIn } from '../src/lab/procs.js';
@@ -111,10 +111,28 @@ async function perform(lab: Lab, kind: EventKind, slot: BenchSlot): Promise<numb
   }
 }
 
-/** After a node death: the node "reboots" (its pods are gone) and rejoins, with its LB stopped. */
+/** Whether `ns` reaches `address` now (one ping, 200 ms). */
+function reaches(ns: string, address: string): Promise<boolean> {
+  return new Promise((done) =>
+    execFile('ip', ['netns', 'exec', ns, 'ping', '-c1', '-W0.2', '-q', address], (error) => done(!error)),
+  );
+}
+
+/**
+ * After a node death: the node "reboots" (its pods are gone) and rejoins, with its LB stopped. It
+ * has rejoined when it reaches both route reflectors again: a kubelet starts pods on a node well
+ * after its network is back, and an LB started before that (within ~0.5 s of the link coming up)
+ * loses its first SYN and waits TCP's 1 s retransmission, which measures the lab, not portlb.
+ */
 async function reboot(lab: Lab, slot: BenchSlot): Promise<void> {
   await killNamespace(lab.names.lb(slot.lb.id));
   await setNodeLink(lab.names, slot.node, true);
+  const ns = lab.names.node(slot.node);
+  await waitFor(
+    `node${slot.node} reaching the route reflectors`,
+    async () => (await Promise.all(ROUTE_REFLECTORS.map((rr) => reaches(ns, rr.address)))).every(Boolean),
+    10_000,
+  );
 }
 
 function summarize(events: readonly Measured[]) {
