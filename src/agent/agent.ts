@@ -10,7 +10,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { LbAnnotations } from '../sources/kubernetes/annotations.js';
 import { createKubernetesSource } from '../sources/kubernetes/source.js';
-import { diffRoutes, type RouteChange } from './diff.js';
+import { diffRoutes, holdBlackholes, type RouteChange } from './diff.js';
 import { changeEvents } from './events.js';
 import type { RouteTable } from './iproute.js';
 import { canonicalAddress, nodeRoutes, type SkippedPod, type WantedRoute } from './routes.js';
@@ -24,6 +24,8 @@ export interface NodeAgentDeps {
   readonly metrics: Metrics;
   /** Something changed: schedule a reconcile. */
   readonly trigger: (reason: string) => void;
+  /** The clock for blackhole hold-downs (ms). */
+  readonly now?: () => number;
 }
 
 export interface AgentOutcome {
@@ -116,6 +118,11 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
   let wantedNow: readonly WantedRoute[] = [];
   let drainingNow: readonly SkippedPod[] = [];
   let blackholedNow: readonly string[] = [];
+  const now = deps.now ?? Date.now;
+  const holdMs = config.nodeAgent.blackholeSeconds * 1000;
+  /** When each held VIP became a blackhole, and the pass that ends the earliest hold. */
+  const blackholeSince = new Map<string, number>();
+  let holdTimer: NodeJS.Timeout | undefined;
   /** The last error per VIP, so a repeating failure is logged once at warn. */
   let failing = new Map<string, string>();
   const reported = new Map<string, string>();
@@ -140,6 +147,7 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
     recorder,
     start: () => source.start(),
     async stop() {
+      clearTimeout(holdTimer);
       await recorder.close();
       await source.stop();
     },
@@ -166,14 +174,30 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
         lastPods = current;
 
         const services = new Map(config.services.map((s) => [s.vip, s.name]));
+        const owned = await table.owned();
+        const held = holdBlackholes(
+          result.unrouted.map((u) => u.vip),
+          new Set(owned.map((r) => r.vip)),
+          blackholeSince,
+          now(),
+          holdMs,
+        );
+        const unrouted = held.blackhole;
+        clearTimeout(holdTimer);
+        if (held.nextExpiry !== undefined) {
+          holdTimer = setTimeout(() => deps.trigger('a blackhole hold-down ended'), held.nextExpiry - now());
+          holdTimer.unref();
+        }
         const unwanted = (vip: string) => {
           const service = services.get(vip);
           if (service === undefined) return 'VIP no longer configured';
           const reasons = [...new Set(result.skipped.filter((s) => s.vip === vip).map((s) => s.reason))];
-          return reasons.length > 0 ? reasons.join('; ') : `no LB pod on node ${nodeName} serves ${service}`;
+          const why =
+            reasons.length > 0 ? reasons.join('; ') : `no LB pod on node ${nodeName} serves ${service}`;
+          return holdMs > 0 && blackholeSince.has(vip)
+            ? `${why}; blackhole held ${config.nodeAgent.blackholeSeconds} s, the node's clients reach the VIP through the router again`
+            : why;
         };
-        const owned = await table.owned();
-        const unrouted = result.unrouted.map((u) => u.vip);
         const changes = diffRoutes(result.routes, owned, unrouted, unwanted);
         const applied: RouteChange[] = [];
         const failed: { change: RouteChange; error: string; cause: unknown }[] = [];

@@ -138,3 +138,31 @@ export function diffRoutes(
   }
   return changes;
 }
+
+/**
+ * Which unrouted VIPs keep (or get) their blackhole now, given when each became one (`since`, ms,
+ * updated in place): a blackhole stands `holdMs`, then its route goes. A VIP the agent holds no
+ * route for has nothing to hold, and a VIP routed again forgets its time. Returns the VIPs to
+ * blackhole, and when the next one expires (to schedule a pass), if any.
+ */
+export function holdBlackholes(
+  unrouted: readonly string[],
+  ownedVips: ReadonlySet<string>,
+  since: Map<string, number>,
+  now: number,
+  holdMs: number,
+): { blackhole: string[]; nextExpiry: number | undefined } {
+  const candidates = new Set(unrouted.filter((vip) => ownedVips.has(vip)));
+  for (const vip of [...since.keys()]) if (!candidates.has(vip)) since.delete(vip);
+  const blackhole: string[] = [];
+  let nextExpiry: number | undefined;
+  for (const vip of candidates) {
+    const start = since.get(vip) ?? now;
+    since.set(vip, start);
+    const expiry = start + holdMs;
+    if (expiry <= now) continue;
+    blackhole.push(vip);
+    nextExpiry = nextExpiry === undefined ? expiry : Math.min(nextExpiry, expiry);
+  }
+  return { blackhole, nextExpiry };
+}

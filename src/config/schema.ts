@@ -185,6 +185,12 @@ const nodeAgentSchema = z.strictObject({
   netns: z.string().min(1).optional(),
   /** The agent's /healthz, /readyz and /metrics, on the node's network (host network). */
   listen: listen.default('0.0.0.0:9403'),
+  /**
+   * How long a VIP that lost its last LB pod on this node stays blackholed before its route goes:
+   * long enough for the withdraw (BGP) or the route change (VPC) to reach the router, short
+   * enough that the node's own clients soon reach the VIP through the router again. 0: no blackhole.
+   */
+  blackholeSeconds: z.number().min(0).max(3600).default(10),
 });
 
 export const configSchema = z.strictObject({
@@ -200,7 +206,11 @@ export const configSchema = z.strictObject({
   aws: awsSchema.optional(),
   gcp: gcpSchema.optional(),
   kubernetes: kubernetesSchema,
-  nodeAgent: nodeAgentSchema.default({ routeProtocol: DEFAULT_ROUTE_PROTOCOL, listen: '0.0.0.0:9403' }),
+  nodeAgent: nodeAgentSchema.default({
+    routeProtocol: DEFAULT_ROUTE_PROTOCOL,
+    listen: '0.0.0.0:9403',
+    blackholeSeconds: 10,
+  }),
   health: healthSchema.default(healthSchema.parse({})),
   drain: z.strictObject({ seconds: z.number().min(0).max(2_147_483).default(10) }).default({ seconds: 10 }),
   server: z.strictObject({ listen: listen.default('0.0.0.0:9402') }).default({ listen: '0.0.0.0:9402' }),

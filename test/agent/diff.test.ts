@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diffRoutes, type OwnedRoute } from '../../src/agent/diff.js';
+import { diffRoutes, holdBlackholes, type OwnedRoute } from '../../src/agent/diff.js';
 import type { WantedRoute } from '../../src/agent/routes.js';
 
 const V4 = '203.0.113.0/28';
@@ -79,5 +79,41 @@ describe('diffRoutes', () => {
     expect(held?.reason).toBe(`nobody serves ${V4}; blackholed so the node drops, not loops, its traffic`);
     const [back] = diffRoutes([want(V4, 'a')], [blackhole(V4)]);
     expect(back?.reason).toBe('an LB pod for web is back');
+  });
+});
+
+describe('holdBlackholes', () => {
+  const A = '203.0.113.0/28';
+  const B = '203.0.113.16/28';
+  const owned = new Set([A, B]);
+
+  it('blackholes an owned unrouted VIP for the hold, then lets its route go', () => {
+    const since = new Map<string, number>();
+    expect(holdBlackholes([A], owned, since, 1_000, 10_000)).toEqual({ blackhole: [A], nextExpiry: 11_000 });
+    expect(holdBlackholes([A], owned, since, 10_999, 10_000)).toEqual({ blackhole: [A], nextExpiry: 11_000 });
+    expect(holdBlackholes([A], owned, since, 11_000, 10_000)).toEqual({
+      blackhole: [],
+      nextExpiry: undefined,
+    });
+    // Its route gone, nothing is held: the time is forgotten, and a later loss starts a new hold.
+    expect(holdBlackholes([A], new Set(), since, 12_000, 10_000).blackhole).toEqual([]);
+    expect(since.size).toBe(0);
+    expect(holdBlackholes([A], owned, since, 50_000, 10_000)).toEqual({ blackhole: [A], nextExpiry: 60_000 });
+  });
+
+  it('forgets a VIP routed again, holds each VIP on its own clock, and never one it holds no route for', () => {
+    const since = new Map<string, number>();
+    holdBlackholes([A], owned, since, 0, 10_000);
+    expect(holdBlackholes([A, B], owned, since, 4_000, 10_000)).toEqual({
+      blackhole: [A, B],
+      nextExpiry: 10_000,
+    });
+    expect(holdBlackholes([B], owned, since, 5_000, 10_000)).toEqual({ blackhole: [B], nextExpiry: 14_000 });
+    expect(since.has(A)).toBe(false);
+    expect(holdBlackholes(['198.51.100.0/28'], owned, new Map(), 0, 10_000).blackhole).toEqual([]);
+  });
+
+  it('with no hold, blackholes nothing', () => {
+    expect(holdBlackholes([A], owned, new Map(), 0, 0)).toEqual({ blackhole: [], nextExpiry: undefined });
   });
 });

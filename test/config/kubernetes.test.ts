@@ -53,12 +53,19 @@ describe('the nodeAgent config section', () => {
     ...(nodeAgent !== undefined && { nodeAgent }),
   });
 
-  it('defaults: routes marked proto 202, the own netns, health on :9403', () => {
-    expect(parseConfig(withAgent(), {}).nodeAgent).toEqual({ routeProtocol: 202, listen: '0.0.0.0:9403' });
-    expect(parseConfig(withAgent({ routeProtocol: 250, netns: 'lab' }), {}).nodeAgent).toEqual({
+  it('defaults: routes marked proto 202, the own netns, health on :9403, blackholes held 10 s', () => {
+    expect(parseConfig(withAgent(), {}).nodeAgent).toEqual({
+      routeProtocol: 202,
+      listen: '0.0.0.0:9403',
+      blackholeSeconds: 10,
+    });
+    expect(
+      parseConfig(withAgent({ routeProtocol: 250, netns: 'lab', blackholeSeconds: 0 }), {}).nodeAgent,
+    ).toEqual({
       routeProtocol: 250,
       netns: 'lab',
       listen: '0.0.0.0:9403',
+      blackholeSeconds: 0,
     });
   });
 

@@ -40,7 +40,7 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
   let dir: string;
   let config: string;
   let port: number;
-  let writeConfig: (vips: Record<string, string>) => Promise<void>;
+  let writeConfig: (vips: Record<string, string>, blackholeSeconds?: number) => Promise<void>;
   const agents: Agent[] = [];
   let fx: ReturnType<typeof fixtures>;
 
@@ -56,7 +56,7 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
     port = await freePort();
     config = join(dir, 'config.yaml');
     const netnsName = netns.name;
-    writeConfig = (vips) => {
+    writeConfig = (vips, blackholeSeconds = 10) => {
       const service = (name: string, vip: string) =>
         `  - { name: ${name}, vip: "${vip}", ports: [{port: 80}], backends: { static: [{address: 10.98.0.21, port: 80}] } }`;
       return writeFile(
@@ -72,7 +72,7 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
           `  namespace: ${NS}`,
           '  lbPodSelector: app=portlb-lb',
           // The node's IP, as the DaemonSet passes it (here loopback, so the test can reach it).
-          `nodeAgent: { netns: ${netnsName}, listen: "$(HOST_IP):${port}" }`,
+          `nodeAgent: { netns: ${netnsName}, listen: "$(HOST_IP):${port}", blackholeSeconds: ${blackholeSeconds} }`,
           'reconcile: { debounceMs: 20, resyncSeconds: 30 }',
         ].join('\n'),
       );
@@ -292,11 +292,32 @@ describe('portlb node-agent on a real API server and a network namespace', () =>
     expect(await stop(agent)).toBe(0);
     expect(await netns?.nexthops(WEB6)).toEqual(['fd00:244::5']);
 
-    // The VIP leaves the config: its blackhole goes too.
+    // With a 1 s hold, the blackhole goes after it: the node's own clients reach the VIP through
+    // the router again.
+    await writeConfig({ web: WEB, web6: WEB6, far: FAR, taken: TAKEN }, 1);
+    const held = start();
+    await eventually(
+      'WEB blackhole removed after its hold',
+      () => netns?.route(WEB) ?? [],
+      (r) => r.length === 0,
+      8_000,
+    ).catch((error) => {
+      throw new Error(`${String(error)}\n${held.logs}`);
+    });
+    expect(logLines(held).find((l) => l.msg === `route ${WEB} removed`)?.reason).toMatch(
+      /blackhole held 1 s/,
+    );
+    expect(await stop(held)).toBe(0);
+    // Routed again, then the VIP leaves the config: its route goes too.
+    await fx.podReady(NS, 'lb-b', true);
+    await writeConfig({ web: WEB, web6: WEB6, far: FAR, taken: TAKEN });
+    const again = start();
+    await hops(WEB, ['10.244.1.6'], again);
+    expect(await stop(again)).toBe(0);
     await writeConfig({ web6: WEB6, far: FAR, taken: TAKEN });
     const next = start();
     await eventually(
-      'WEB has no route',
+      'WEB has no route once it leaves the config',
       () => netns?.route(WEB) ?? [],
       (r) => r.length === 0,
     ).catch((error) => {
