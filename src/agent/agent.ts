@@ -167,7 +167,7 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
         reportRefusals(result.refused);
         const current = new Map(
           pods.flatMap((p) =>
-            p.podIp && isAddress(p.podIp) ? [[canonicalAddress(p.podIp), p] as const] : [],
+            p.podIps.filter((ip) => isAddress(ip)).map((ip) => [canonicalAddress(ip), p] as const),
           ),
         );
         const podByIp = new Map<string, PodRef>([...lastPods, ...current]);

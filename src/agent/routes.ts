@@ -79,6 +79,12 @@ export function nodeRoutes(input: NodeRoutesInput): NodeRoutesResult {
   });
   const routable = local.filter((pod) => !blocked.some((b) => b.pod === pod));
   const byIp = new Map(routable.map((pod) => [canonicalAddress(pod.podIp ?? ''), pod]));
+  /** A pod by any of its IPs (a next hop may be a dual-stack pod's secondary one). */
+  const podOf = (ip: string) =>
+    byIp.get(ip) ??
+    routable.find((pod) =>
+      pod.podIps.some((a) => addressFamily(a) !== undefined && canonicalAddress(a) === ip),
+    );
   const lifecycle = lifecycleToDesired({
     services: input.services,
     pods: routable,
@@ -113,22 +119,30 @@ export function nodeRoutes(input: NodeRoutesInput): NodeRoutesResult {
   lifecycle.routes.forEach((desired, index) => {
     const { vip, service } = desired;
     const family = prefix(vip).family;
+    // The lifecycle's targets are primary pod IPs; a dual-stack pod serves the other family's VIPs
+    // through its IP of that family.
+    const ipFor = (target: string): string | undefined => {
+      if (addressFamily(target) === family) return target;
+      const other = byIp.get(target)?.podIps.find((ip) => addressFamily(ip) === family);
+      return other === undefined ? undefined : canonicalAddress(other);
+    };
     const usable = (candidates: readonly Candidate[]) => {
       const hops: string[] = [];
       const left: SkippedPod[] = [];
       for (const candidate of candidates) {
         const name = byIp.get(candidate.target)?.name ?? candidate.target;
+        const ip = ipFor(candidate.target);
         if (!candidate.healthy) left.push({ vip, pod: name, reason: candidate.reason ?? 'unhealthy' });
-        else if (addressFamily(candidate.target) !== family) {
+        else if (ip === undefined) {
           left.push({ vip, pod: name, reason: `pod ${name} has no IPv${family} address for ${vip}` });
-        } else hops.push(candidate.target);
+        } else hops.push(ip);
       }
       return { hops, left };
     };
     let { hops: nexthops, left } = usable(desired.candidates);
     if (nexthops.length === 0 && drainable !== undefined) {
       const last = usable(drainable.routes[index]?.candidates ?? []).hops;
-      const names = new Set(last.map((ip) => byIp.get(ip)?.name ?? ip));
+      const names = new Set(last.map((ip) => podOf(ip)?.name ?? ip));
       nexthops = last;
       left = left.filter((s) => !names.has(s.pod));
       for (const pod of names) {

@@ -12,6 +12,8 @@ export interface PodView {
   readonly uid: string;
   readonly nodeName?: string | undefined;
   readonly podIp?: string | undefined;
+  /** Every IP of the pod, the primary (`podIp`) first: two on a dual-stack cluster. */
+  readonly podIps: readonly string[];
   readonly hostIp?: string | undefined;
   readonly phase?: string | undefined;
   /** The pod's Ready condition is True. */
@@ -35,6 +37,13 @@ export interface NodeView {
   readonly providerId?: string | undefined;
 }
 
+function podIpsOf(pod: V1Pod): string[] {
+  const primary = pod.status?.podIP;
+  const all = (pod.status?.podIPs ?? []).map((p) => p.ip).filter((ip) => ip !== undefined && ip !== '');
+  if (primary === undefined || primary === '') return all;
+  return [primary, ...all.filter((ip) => ip !== primary)];
+}
+
 export function podView(pod: V1Pod): PodView {
   const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
   return {
@@ -43,6 +52,7 @@ export function podView(pod: V1Pod): PodView {
     uid: pod.metadata?.uid ?? '',
     nodeName: pod.spec?.nodeName,
     podIp: pod.status?.podIP,
+    podIps: podIpsOf(pod),
     hostIp: pod.status?.hostIP,
     phase: pod.status?.phase,
     ready: ready?.status === 'True',

@@ -48,7 +48,7 @@ function port<P extends { name?: string; port?: number; protocol?: string }>(p: 
   } as P;
 }
 
-/** Name, uid, deletion, portlb.io annotations, node, IPs, phase and the Ready condition. */
+/** Name, uid, deletion, portlb.io annotations, node, pod IPs, host IP, phase and the Ready condition. */
 export const prunePod: Prune<V1Pod> = (pod) => {
   const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
   return {
@@ -56,6 +56,8 @@ export const prunePod: Prune<V1Pod> = (pod) => {
     ...(pod.spec?.nodeName !== undefined && { spec: { containers: [], nodeName: pod.spec.nodeName } }),
     status: {
       ...(pod.status?.podIP !== undefined && { podIP: pod.status.podIP }),
+      // Dual-stack pods: one IP per family (the node agent routes each VIP over its family's).
+      ...(pod.status?.podIPs !== undefined && { podIPs: pod.status.podIPs.map((p) => ({ ip: p.ip })) }),
       ...(pod.status?.hostIP !== undefined && { hostIP: pod.status.hostIP }),
       ...(pod.status?.phase !== undefined && { phase: pod.status.phase }),
       ...(ready && { conditions: [{ type: ready.type, status: ready.status }] }),

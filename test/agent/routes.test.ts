@@ -15,6 +15,7 @@ function pod(name: string, podIp: string | undefined, over: Partial<PodView> = {
     uid: `uid-${name}`,
     nodeName: NODE,
     podIp,
+    podIps: podIp === undefined ? [] : [podIp],
     hostIp: '10.0.0.1',
     phase: 'Running',
     ready: true,
@@ -231,11 +232,30 @@ describe('nodeRoutes', () => {
       ['fd00:244::5'],
       undefined,
     ],
+    [
+      'a dual-stack pod (IPv4 primary) serves it through its IPv6 address',
+      [pod('a', '10.244.1.5', { podIps: ['10.244.1.5', 'fd00:244:0::5'] }), pod('b', 'fd00:244::6')],
+      ['fd00:244::5', 'fd00:244::6'],
+      undefined,
+    ],
+    [
+      'a terminating dual-stack pod drains through its IPv6 address',
+      [pod('a', '10.244.1.5', { podIps: ['10.244.1.5', 'fd00:244::5'], terminating: true })],
+      ['fd00:244::5'],
+      undefined,
+    ],
   ])('IPv6 VIP: %s', (_name, pods, nexthops, reason) => {
     const result = nodeRoutes(input(pods));
     expect(hopsOf(result, '2001:db8:1::/64')).toEqual(nexthops);
     if (reason) expect(skippedOf(result, '2001:db8:1::/64').join('\n')).toContain(reason);
     else expect(skippedOf(result, '2001:db8:1::/64')).toEqual([]);
+  });
+
+  it('a dual-stack pod routes each family of VIP over its address of that family', () => {
+    const result = nodeRoutes(input([pod('a', 'fd00:244::5', { podIps: ['fd00:244::5', '10.244.1.5'] })]));
+    expect(hopsOf(result, '203.0.113.0/28')).toEqual(['10.244.1.5']);
+    expect(hopsOf(result, '2001:db8:1::/64')).toEqual(['fd00:244::5']);
+    expect(result.skipped).toEqual([]);
   });
 
   it('a malformed annotation keeps the last good one, so the route stays', () => {

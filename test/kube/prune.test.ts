@@ -29,6 +29,7 @@ const pod: V1Pod = {
   status: {
     phase: 'Running',
     podIP: '10.244.0.5',
+    podIPs: [{ ip: '10.244.0.5' }, { ip: 'fd00:244::5' }],
     hostIP: '10.0.0.1',
     conditions: [
       { type: 'PodScheduled', status: 'True' },
@@ -45,6 +46,7 @@ describe('prune', () => {
     const slim = prunePod(pod);
     expect(podView(slim)).toEqual({ ...podView(pod), annotations: { 'portlb.io/rank': '2' } });
     expect(slim.metadata?.managedFields).toBeUndefined();
+    expect(podView(slim).podIps).toEqual(['10.244.0.5', 'fd00:244::5']);
     expect(slim.metadata?.resourceVersion).toBe('42');
     expect(slim.spec?.containers).toEqual([]);
     expect(slim.status?.containerStatuses).toBeUndefined();

@@ -17,6 +17,7 @@ const pod = (name: string, ready: boolean, terminating = false): PodView => ({
   namespace: 'portlb',
   name,
   uid: name,
+  podIps: [],
   ready,
   terminating,
   annotations: {},

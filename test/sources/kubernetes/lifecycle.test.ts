@@ -14,6 +14,7 @@ function pod(name: string, over: Partial<PodView> = {}): PodView {
     name,
     uid: `uid-${name}`,
     nodeName: `node-${name}`,
+    podIps: [],
     hostIp: `10.0.0.${name.length}`,
     ready: true,
     terminating: false,
