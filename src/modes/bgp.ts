@@ -201,6 +201,8 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
     async shutdown() {
       await gates.stop();
       const started = Date.now();
+      const connected = speaker.connected();
+      const announced = speaker.announced().length;
       const errors = await speaker.set([], {
         cause: 'shutdown',
         reason: 'shutting down: withdraw before exit',
@@ -208,8 +210,14 @@ export const createBgpMode: ModeFactory = async ({ config, logger, metrics, trig
       if (errors.size > 0) {
         const err = [...errors.values()].map(String).join('; ');
         log.warn({ event: 'withdraw_unconfirmed', err }, 'exabgp did not confirm every withdraw');
+      } else if (!connected) {
+        // exabgp is gone, and its sessions with it: the route reflectors dropped its paths.
+        log.info({ event: 'withdrawn', routes: 0 }, 'exabgp is not connected: no session carries our routes');
       } else {
-        log.info({ event: 'withdrawn', ms: Date.now() - started }, 'every route withdrawn and acknowledged');
+        log.info(
+          { event: 'withdrawn', routes: announced, ms: Date.now() - started },
+          announced > 0 ? 'every route withdrawn and acknowledged' : 'nothing was announced',
+        );
       }
       log.info({ event: 'drain', seconds: config.drain.seconds }, 'draining');
       await sleep(config.drain.seconds * 1000);

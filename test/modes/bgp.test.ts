@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { DesiredRoute } from '../../src/core/model.js';
 import { ConfigError, TransientError } from '../../src/errors.js';
 import { createBgpMode, exabgpEnv } from '../../src/modes/bgp.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { createLogger, silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createStaticBackends } from '../../src/sources/backends.js';
 import type { KubernetesRuntime } from '../../src/sources/kubernetes/runtime.js';
@@ -27,8 +27,13 @@ const doc = {
   },
 };
 
-async function mode(env: NodeJS.ProcessEnv, lifecycle?: () => Promise<DesiredRoute[]>) {
-  const config = parseConfig(doc, env);
+async function mode(
+  env: NodeJS.ProcessEnv,
+  lifecycle?: () => Promise<DesiredRoute[]>,
+  logger = silentLogger(),
+  overrides: Record<string, unknown> = {},
+) {
+  const config = parseConfig({ ...doc, ...overrides }, env);
   // Only the two members bgp mode reads; the real runtime is tested on a real API server.
   const kubernetes =
     lifecycle &&
@@ -38,7 +43,7 @@ async function mode(env: NodeJS.ProcessEnv, lifecycle?: () => Promise<DesiredRou
     } as unknown as KubernetesRuntime);
   return createBgpMode({
     config,
-    logger: silentLogger(),
+    logger,
     metrics: createMetrics({ defaults: false }),
     trigger: () => {},
     ...(kubernetes && { kubernetes }),
@@ -104,6 +109,16 @@ describe('bgp mode', () => {
       trigger: () => {},
     };
     await expect(createBgpMode(deps)).rejects.toThrow(/not of the VIPs' address family/);
+  });
+
+  it('says so when it shuts down with exabgp away, instead of claiming acknowledged withdraws', async () => {
+    const lines: { msg: string; event?: string }[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const runtime = await mode({ HOST_IP: '10.99.0.11' }, undefined, logger, { drain: { seconds: 0 } });
+    await runtime.shutdown?.();
+    expect(lines.filter((l) => l.event === 'withdrawn').map((l) => l.msg)).toEqual([
+      'exabgp is not connected: no session carries our routes',
+    ]);
   });
 
   it('refuses to start without a next hop', async () => {
