@@ -94,6 +94,8 @@ describe('deploy/aws SAM template', () => {
       { Sub: ['portlb.io/candidate/', '${', 'Owner}/*'].join('') },
       { Sub: ['portlb.io/routes/', '${', 'Owner}/*'].join('') },
     ]);
+    // ...and a request must name its keys: a DeleteTags naming none would delete every tag.
+    expect(tags?.Condition?.Null).toEqual({ 'aws:TagKeys': 'false' });
     const tagWriters = statements(t, 'RouteWriterPolicy').filter((s) =>
       actions(s).some((a) => /^ec2:(Create|Delete)Tags$/.test(a)),
     );

@@ -457,5 +457,28 @@ describe('EC2 provider against moto', () => {
       const other = await routeMap(client.ec2, vpc.tables[1]!);
       expect([other.get(A), other.get(B)]).toEqual([node(0).eni, node(0).eni]);
     });
+
+    it('retires a VIP from a full table too: its smaller record goes in after the old one is out', async () => {
+      // prepare: A and B routed and recorded, then the table filled to 50 tags
+      for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
+      await reconcilerFor(client, byTag, [A, B]).reconcile('test');
+      const full = vpc.tables[0]!;
+      const room = 50 - Object.keys(await tags(full)).length;
+      const filler = Array.from({ length: room }, (_, i) => ({ Key: `team/tag-${i}`, Value: 'x' }));
+      await client.ec2.send(new CreateTagsCommand({ Resources: [full], Tags: filler }));
+      expect(Object.keys(await tags(full))).toHaveLength(50);
+      client.reset();
+      // act
+      const outcome = await reconcilerFor(client, byTag, [A]).reconcile('test');
+      // assess: B's route and record are gone, A's route and record stay, the table is at 50
+      expect(outcome.failed).toEqual([]);
+      // The full table's old record went out before its smaller one came in (51 tags otherwise).
+      expect(client.calls.indexOf('DeleteRoute')).toBeLessThan(client.calls.indexOf('DeleteTags'));
+      expect(client.calls.indexOf('DeleteTags')).toBeLessThan(client.calls.lastIndexOf('CreateTags'));
+      const routes = await routeMap(client.ec2, full);
+      expect([routes.has(A), routes.has(B)]).toEqual([true, false]);
+      expect(await recorded(full)).toEqual([A]);
+      expect(Object.keys(await tags(full))).toHaveLength(50);
+    });
   });
 });

@@ -116,9 +116,10 @@ export function createEc2Provider(options: Ec2ProviderOptions): Ec2Provider {
       snapshot.forget();
       const unusable = await prepareTargets(changes);
       const unusableFor = (c: Change) => (c.kind === 'delete' ? undefined : unusable.get(c.target));
-      // Only what can really be written gets recorded, and a table that cannot record writes no route.
+      // Only what can really be written gets recorded, and a table that cannot record creates no route.
       const refused = await records.before(changes.filter((c) => unusableFor(c) === undefined));
-      const blocked = (c: Change) => (c.kind === 'replace' ? undefined : refused.get(c.table));
+      // Only creates need record room: a replace keeps its record, a delete shrinks it afterwards.
+      const blocked = (c: Change) => (c.kind === 'create' ? refused.get(c.table) : undefined);
       const ready = changes.filter(
         (c) =>
           unusableFor(c) === undefined &&

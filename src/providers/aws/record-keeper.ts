@@ -39,6 +39,7 @@ interface Pending {
   readonly table: string;
   readonly step: RecordStep;
   readonly chunks: Chunks;
+  readonly removeFirst?: boolean;
 }
 
 function stepTo(owner: string, chunks: Chunks, target: ReadonlySet<string>): Omit<Pending, 'table'> {
@@ -142,7 +143,7 @@ export function createRecordKeeper(options: {
 
     /**
      * Before routes are written: records the VIPs about to get a route. Returns the tables where
-     * creates and deletes must not go ahead (no room for their records, or the write failed),
+     * creates must not go ahead (no room for their records, or the write failed),
      * with why; replaces go ahead everywhere.
      */
     async before(planned: readonly Change[]): Promise<Map<string, unknown>> {
@@ -153,18 +154,13 @@ export function createRecordKeeper(options: {
         tables.set(table, state);
         const creates = list.filter((c) => c.kind === 'create').map((c) => c.vip);
         const deletes = list.filter((c) => c.kind === 'delete').map((c) => c.vip);
+        // Deletes need no room: their records shrink, after the routes are gone (see `after`).
         const first = stepTo(owner, state.chunks, new Set([...vipsOf(state), ...creates]));
-        const afterFirst = state.tagCount + first.step.create.length - first.step.remove.length;
-        const rest = new Set([...first.chunks.values()].flat());
-        for (const vip of deletes) rest.delete(vip);
-        const second = stepTo(owner, first.chunks, rest);
-        if (!fits(state, first.step) || peakTags(afterFirst, second.step) > MAX_TAGS_PER_RESOURCE) {
-          const tight = fits(state, first.step) ? second.step : first.step;
-          const count = fits(state, first.step) ? afterFirst : state.tagCount;
+        if (!fits(state, first.step)) {
           const what = [...creates, ...deletes].join(', ');
           refused.set(
             table,
-            new PermanentError(tagLimitMessage(table, count, tight, `the routes of ${what}`)),
+            new PermanentError(tagLimitMessage(table, state.tagCount, first.step, `the routes of ${what}`)),
           );
           continue;
         }
@@ -190,7 +186,8 @@ export function createRecordKeeper(options: {
         const rest = vipsOf(state);
         for (const { change } of list) rest.delete(change.vip);
         const next = stepTo(owner, state.chunks, rest);
-        if (changes(next.step)) steps.push({ table, ...next });
+        // A full table cannot take the smaller record before the old one goes: out first, then.
+        if (changes(next.step)) steps.push({ table, ...next, removeFirst: !fits(state, next.step) });
       }
       const failed = await writeRecordSteps(ec2, steps);
       for (const { table, step, chunks } of steps) {
