@@ -123,6 +123,7 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
   /** When each held VIP became a blackhole, and the pass that ends the earliest hold. */
   const blackholeSince = new Map<string, number>();
   let holdTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
   /** The last error per VIP, so a repeating failure is logged once at warn. */
   let failing = new Map<string, string>();
   const reported = new Map<string, string>();
@@ -147,6 +148,7 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
     recorder,
     start: () => source.start(),
     async stop() {
+      stopped = true;
       clearTimeout(holdTimer);
       await recorder.close();
       await source.stop();
@@ -184,7 +186,7 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
         );
         const unrouted = held.blackhole;
         clearTimeout(holdTimer);
-        if (held.nextExpiry !== undefined) {
+        if (held.nextExpiry !== undefined && !stopped) {
           holdTimer = setTimeout(() => deps.trigger('a blackhole hold-down ended'), held.nextExpiry - now());
           holdTimer.unref();
         }
