@@ -1,6 +1,7 @@
 import {
   AttachInternetGatewayCommand,
   CreateInternetGatewayCommand,
+  CreateNetworkInterfaceCommand,
   CreateRouteCommand,
   CreateTagsCommand,
   DescribeNetworkInterfacesCommand,
@@ -432,6 +433,29 @@ describe('EC2 provider against moto', () => {
       // assess
       expect((await routeMap(client.ec2, table)).get(B)).toBe(igw);
       expect(await recorded(table)).toEqual([A]);
+    });
+
+    it('leaves a retired VIP alone when someone else pointed its route elsewhere, and drops the record', async () => {
+      // prepare: A and B routed and recorded; then someone points B at an ENI that is no LB's
+      for (const n of vpc.nodes) await publishCandidacy(client.ec2, vpc, n, 'ready', nowMs());
+      await reconcilerFor(client, byTag, [A, B]).reconcile('test');
+      const table = vpc.tables[0]!;
+      const stranger = await client.ec2.send(
+        new CreateNetworkInterfaceCommand({ SubnetId: vpc.subnetId, Description: 'not an LB' }),
+      );
+      const eni = stranger.NetworkInterface?.NetworkInterfaceId ?? '';
+      await client.ec2.send(
+        new ReplaceRouteCommand({ RouteTableId: table, DestinationCidrBlock: B, NetworkInterfaceId: eni }),
+      );
+      // act: B leaves the config
+      const outcome = await reconcilerFor(client, byTag, [A]).reconcile('test');
+      // assess: the stranger's route stays, B's record goes from that table; elsewhere B is retired
+      expect(outcome.applied.filter((c) => c.table === table)).toEqual([]);
+      expect((await routeMap(client.ec2, table)).get(B)).toBe(eni);
+      expect(await recorded(table)).toEqual([A]);
+      const other = vpc.tables[1]!;
+      expect((await routeMap(client.ec2, other)).has(B)).toBe(false);
+      expect(await recorded(other)).toEqual([A]);
     });
 
     it('refuses a table that would pass 50 tags, naming the numbers, and changes nothing in it', async () => {

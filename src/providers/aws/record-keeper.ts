@@ -14,7 +14,7 @@ import {
   sameSet,
   tagLimitMessage,
 } from './records.js';
-import { canonical } from './routes.js';
+import { candidateTargets, canonical, ownership } from './routes.js';
 import type { RouteTableView } from './tables.js';
 
 /** Record tag key -> its VIPs. */
@@ -85,6 +85,7 @@ export function createRecordKeeper(options: {
     async load(views: readonly RouteTableView[]): Promise<void> {
       tables = new Map();
       const steps: Pending[] = [];
+      const ours = candidateTargets(views, owner);
       for (const view of views) {
         const decoded = decodeRecords(view.tags, owner);
         for (const problem of decoded.problems) {
@@ -102,7 +103,8 @@ export function createRecordKeeper(options: {
         for (const route of view.routes) {
           const vip = canonical(route.destination);
           if (vip === undefined) continue;
-          if (route.kind === 'other') target.delete(vip);
+          const owns = ownership(route, options.vips.has(vip), target.has(vip), (t) => ours.has(t));
+          if (owns === 'foreign') target.delete(vip);
           else if (options.vips.has(vip)) target.add(vip);
         }
         const next = stepTo(owner, state.chunks, target);

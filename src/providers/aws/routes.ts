@@ -1,6 +1,7 @@
 import { overlaps, parsePrefix, prefix } from '../../core/cidr.js';
 import type { ObservedRoute } from '../../core/model.js';
 import { ConfigError, type Problem } from '../../errors.js';
+import { decodeCandidacies } from './candidacy.js';
 import type { RawRoute, RouteTableView } from './tables.js';
 
 /*
@@ -25,15 +26,35 @@ export type Ownership =
   /** Not portlb's business. */
   | 'unrelated';
 
-/** The ownership rule, for one destination in one managed table. */
+/**
+ * The ownership rule, for one destination in one managed table. `ours`: the route's target is one
+ * portlb would have written (an LB's ENI or instance from a candidacy on the managed tables). A
+ * VIP owned by its record alone (no longer configured) is owned only with such a target or none:
+ * if someone else routed that destination since, it is theirs, whatever the record says.
+ */
 export function ownership(
-  route: { readonly kind: RawRoute['kind'] } | undefined,
+  route: { readonly kind: RawRoute['kind']; readonly target?: string } | undefined,
   configured: boolean,
   recorded: boolean,
+  ours: (target: string) => boolean = () => true,
 ): Ownership {
   if (!configured && !recorded) return 'unrelated';
   if (route === undefined) return recorded && !configured ? 'record-only' : 'unrelated';
-  return route.kind === 'other' ? 'foreign' : 'owned';
+  if (route.kind === 'other') return 'foreign';
+  if (!configured && route.kind === 'eni' && !ours(route.target ?? '')) return 'foreign';
+  return 'owned';
+}
+
+/** The ENIs and instances of this owner's candidacies on these tables: targets portlb writes. */
+export function candidateTargets(tables: readonly RouteTableView[], owner: string): Set<string> {
+  const targets = new Set<string>();
+  for (const table of tables) {
+    for (const c of decodeCandidacies(table.tags, owner).candidacies) {
+      targets.add(c.eni);
+      targets.add(c.instanceId);
+    }
+  }
+  return targets;
 }
 
 export function canonical(cidr: string): string | undefined {
@@ -53,13 +74,14 @@ export function observedRoutes(
   recorded: (table: string) => ReadonlySet<string> = () => new Set(),
 ): ObservedRoute[] {
   const out: ObservedRoute[] = [];
+  const targets = candidateTargets(tables, owner);
   for (const table of tables) {
     const records = recorded(table.id);
     const seen = new Set<string>();
     for (const route of table.routes) {
       const vip = canonical(route.destination);
       if (vip === undefined) continue;
-      const owns = ownership(route, vips.has(vip), records.has(vip));
+      const owns = ownership(route, vips.has(vip), records.has(vip), (t) => targets.has(t));
       if (owns === 'unrelated') continue;
       seen.add(vip);
       out.push({

@@ -53,6 +53,16 @@ describe('AWS ownership', () => {
     expect(ownership(kind && { kind }, configured, recorded)).toBe(expected);
   });
 
+  it.each([
+    // configured, recorded, target is an LB's (a candidacy's ENI) -> ownership
+    [false, true, true, 'owned'], // retired, still to the LB portlb pointed it at: deleted
+    [false, true, false, 'foreign'], // retired, and someone pointed it elsewhere since: theirs
+    [true, true, false, 'owned'], // configured: portlb's whatever the target (it moves it)
+    [true, false, false, 'owned'],
+  ] as const)('configured %s, recorded %s, target ours %s: %s', (configured, recorded, ours, expected) => {
+    expect(ownership({ kind: 'eni', target: 'eni-x' }, configured, recorded, () => ours)).toBe(expected);
+  });
+
   it('owns routes of recorded VIPs; reports a record whose route is gone as a record-only route', () => {
     // act
     const observed = observedRoutes(
