@@ -7,16 +7,16 @@
  * 100 changes (goal p99 <= 200 ms).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { shippedCli } from '../src/cli/shipped.js';
 import { fixtures } from '../test/integration/kube/fixtures.js';
 import { freePort, startKube } from '../test/integration/kube/harness.js';
-import { cpuSeconds, type ProcMemory, procMemory } from './support/shipped.js';
+import { cpuSeconds, type ProcMemory, procMemory } from './support/proc.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const NODES = Number(process.env.BENCH_NODES ?? 100);
@@ -48,6 +48,9 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
+/** A Node process that has done nothing but create one TLS context, kept alive. */
+const TLS_ONLY = "require('node:tls').createSecureContext({}); setInterval(() => {}, 60_000);";
+
 const mem = (m: ProcMemory) =>
   `${m.rssMb.toFixed(1)} MB (anon ${m.anonMb.toFixed(1)}, file ${m.fileMb.toFixed(1)})`;
 
@@ -58,13 +61,6 @@ const children: ChildProcess[] = [];
 /** The sidecar's own view of its JS heap, from the prom-client defaults on its /metrics, in MB. */
 async function heapOf(port: number): Promise<{ used: number; total: number; external: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  if (process.env.BENCH_DEBUG)
-    console.log(
-      text
-        .split('\n')
-        .filter((l) => /^portlb_nodejs_heap_space_size_used/.test(l))
-        .join('\n'),
-    );
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
   return {
     used: value('portlb_nodejs_heap_size_used_bytes'),
@@ -73,7 +69,38 @@ async function heapOf(port: number): Promise<{ used: number; total: number; exte
   };
 }
 
-/** The shipped `portlb sidecar` (mode aws, routes to a file, prom-client defaults on). */
+/**
+ * How the sidecar runs: the shipped bundle with its shebang's V8 flags. To see what each choice is
+ * worth, BENCH_SIDECAR_FLAGS replaces the flags ('' for none) and BENCH_SIDECAR=tsc runs the tsc
+ * build, its dependencies loaded from node_modules.
+ */
+function sidecarCommand(): { script: string; flags: string[] } {
+  const shipped = shippedCli(import.meta.url);
+  const script =
+    process.env.BENCH_SIDECAR === 'tsc'
+      ? fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+      : shipped.script;
+  const override = process.env.BENCH_SIDECAR_FLAGS;
+  return { script, flags: override === undefined ? [...shipped.flags] : override.split(' ').filter(Boolean) };
+}
+
+/** RSS of a process after it has run `ms`, then it is stopped: the baselines the sidecar is read against. */
+async function rssAfter(args: string[], ms: number): Promise<ProcMemory> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, POD_NAME: 'lb-0', POD_NAMESPACE: NS, NODE_NAME: 'node-0', HOST_IP: '10.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  await new Promise((r) => setTimeout(r, ms));
+  if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+  const memory = procMemory(child.pid ?? 0);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  return memory;
+}
+
+/** The `portlb sidecar` (mode aws, routes to a file, prom-client defaults on). */
 async function startSidecar(kubeconfig: string): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const config = join(dir, 'sidecar.yaml');
@@ -90,7 +117,7 @@ async function startSidecar(kubeconfig: string): Promise<{ child: ChildProcess; 
       'log: { level: warn }',
     ].join('\n'),
   );
-  const { script, flags } = shippedCli(import.meta.url);
+  const { script, flags } = sidecarCommand();
   const child = spawn(
     process.execPath,
     [...flags, script, 'sidecar', '--config', config, '--state', join(dir, 'state.json')],
@@ -161,8 +188,8 @@ try {
   console.log(`portlb sidecar synced ${PODS} LB pods in ${((now() - t) / 1000).toFixed(1)} s`);
 
   // The probe: the same Kubernetes source and backends, reporting each desired-state change.
-  const script = fileURLToPath(new URL('./kube-sidecar.js', import.meta.url));
-  const probe = spawn(process.execPath, [script], {
+  const probeScript = fileURLToPath(new URL('./kube-sidecar.js', import.meta.url));
+  const probe = spawn(process.execPath, [probeScript], {
     env: { ...process.env, BENCH_KUBECONFIG: kubeconfigFile },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -212,7 +239,20 @@ try {
   }
   latencies.sort((a, b) => a - b);
   const after = procMemory(sidecarPid);
-  const { flags } = shippedCli(import.meta.url);
+  const { script, flags } = sidecarCommand();
+  // Baselines, with the same node and flags: Node itself with one TLS context, and the sidecar
+  // without a kubernetes section (the lab's config, routes to a file).
+  const bare = await rssAfter([...flags, '-e', TLS_ONLY], 3_000);
+  const labConfig = join(dir, 'bgp-lab.yaml');
+  const labPort = await freePort();
+  await writeFile(
+    labConfig,
+    (await readFile('examples/bgp-lab.yaml', 'utf8')).replace(/listen: \S+/, `listen: 127.0.0.1:${labPort}`),
+  );
+  const noKube = await rssAfter(
+    [...flags, script, 'sidecar', '--config', labConfig, '--state', join(dir, 'lab-state.json')],
+    5_000,
+  );
 
   console.log('\nportlb bench:kube');
   console.log(
@@ -231,8 +271,10 @@ try {
   console.log(
     `  readiness -> desired p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms over ${CHANGES} changes (goal p99 <= 200 ms)`,
   );
+  console.log(`  without kubernetes   ${mem(noKube)} (the lab's bgp config, --state)`);
+  console.log(`  node alone           ${mem(bare)} (one TLS context, nothing else)`);
   console.log(
-    `  sidecar              mode aws, --state, prom-client defaults on; node ${process.version} ${flags.join(' ')}`,
+    `  sidecar              mode aws, --state, prom-client defaults on; node ${process.version} ${flags.join(' ')} ${relative(process.cwd(), script)}`,
   );
 } finally {
   for (const c of children) {

@@ -36,7 +36,7 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();
   const { nodeName } = config.identity;
-  // Loaded only with a kubernetes section: @kubernetes/client-node alone costs ~90 MB of RSS.
+  // Loaded only with a kubernetes section: it adds ~40 MB of RSS (bench:kube prints both).
   const kube = config.kubernetes ? await import('../sources/kubernetes/runtime.js') : undefined;
   // `auto` with Kubernetes: the own Node's providerID says which cloud this is.
   const providerId =

@@ -3,8 +3,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /** The metrics every component shares; one registry per process (tests make their own). */
 export function createMetrics(options: { defaults?: boolean } = {}) {
   const registry = new Registry();
-  // Event-loop delay sampled every 100 ms, not prom-client's 10 ms: the 10 ms timer alone kept an
-  // idle sidecar at ~0.6 % of a core (bench:kube), and lag worth alerting on is longer anyway.
+  // Event-loop delay sampled every 100 ms, not prom-client's 10 ms: a timer firing 100 times a
+  // second is a visible share of an idle sidecar's CPU, and lag worth alerting on is longer anyway.
   if (options.defaults ?? true)
     collectDefaultMetrics({ register: registry, prefix: 'portlb_', eventLoopMonitoringPrecision: 100 });
   const registers = [registry];
