@@ -17,10 +17,10 @@ const RETIRE_AFTER_MS = 60_000;
 
 /**
  * client-node 2.0 builds a new undici Agent for every API call, so every Lease renewal, Event and
- * list opens a new TLS connection (a new SecureContext, a full handshake): most of an idle
- * sidecar's CPU. This keeps one Agent, and so one keep-alive connection pool, per TLS identity
- * (server, proxy, CA, client certificate, key, verification): a rotated certificate gets a new
- * Agent, and the old one closes a minute later, when what it was given has been sent. Bearer
+ * list opens a new TLS connection (a new SecureContext, a full handshake): one every 2 s for an
+ * idle aws-mode sidecar's Lease. This keeps one Agent, and so one keep-alive connection pool, per
+ * TLS identity (server, proxy, CA, client certificate, key, verification): a rotated certificate
+ * gets a new Agent, and the old one closes a minute later, when what it was given has been sent. Bearer
  * tokens are headers, re-read on every call as before. undici closes a connection idle for 4 s, so
  * the pool saves most where calls are frequent (the Lease, every 2 s). If a client-node upgrade
  * renames the method, nothing is pooled and everything still works.
@@ -49,6 +49,11 @@ export function poolConnections(kc: KubeConfig): KubeConfig {
   };
   return kc;
 }
+
+/** A component's API: built from a KubeConfig, or handed in as a port (tests pass a fake). */
+export type KubeConfigOrPort<P> =
+  | { readonly kubeConfig: KubeConfig; readonly api?: undefined }
+  | { readonly api: P; readonly kubeConfig?: undefined };
 
 /**
  * The one place a KubeConfig is built from the environment: an explicit file, else the in-cluster

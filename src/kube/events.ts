@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import {
-  EventsV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  V1MicroTime,
-} from '@kubernetes/client-node';
+import { EventsV1Api, PatchStrategy, setHeaderOptions, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from '../runtime/logger.js';
-import { describeApiError } from './client.js';
+import { describeApiError, type KubeConfigOrPort } from './client.js';
 import type { KubeMetrics } from './metrics.js';
 
 export interface PodRef {
@@ -38,11 +32,7 @@ export interface EventRecorder {
 /** The two calls the recorder makes; tests pass a fake. */
 export type EventsPort = Pick<EventsV1Api, 'createNamespacedEvent' | 'patchNamespacedEvent'>;
 
-export type RecorderOptions = RecorderSettings &
-  (
-    | { readonly kubeConfig: KubeConfig; readonly api?: undefined }
-    | { readonly api: EventsPort; readonly kubeConfig?: undefined }
-  );
+export type RecorderOptions = RecorderSettings & KubeConfigOrPort<EventsPort>;
 
 interface RecorderSettings {
   /** `portlb.io/sidecar`: who reports. */

@@ -1,13 +1,7 @@
-import {
-  CoordinationV1Api,
-  type KubeConfig,
-  type V1Lease,
-  V1MicroTime,
-  Watch,
-} from '@kubernetes/client-node';
+import { CoordinationV1Api, type V1Lease, V1MicroTime, Watch } from '@kubernetes/client-node';
 import type { LeaderElector } from '../runtime/leader.js';
 import type { Logger } from '../runtime/logger.js';
-import { describeApiError, httpStatus } from './client.js';
+import { describeApiError, httpStatus, type KubeConfigOrPort } from './client.js';
 import type { KubeMetrics } from './metrics.js';
 
 /** The Lease calls the elector makes; tests pass a fake. */
@@ -17,11 +11,7 @@ export type LeasePort = Pick<
 >;
 
 /** With `api` and no `kubeConfig`, followers only poll (no watch): for tests with a fake. */
-export type LeaseElectorOptions = LeaseSettings &
-  (
-    | { readonly kubeConfig: KubeConfig; readonly api?: undefined }
-    | { readonly api: LeasePort; readonly kubeConfig?: undefined }
-  );
+export type LeaseElectorOptions = LeaseSettings & KubeConfigOrPort<LeasePort>;
 
 interface LeaseSettings {
   readonly namespace: string;

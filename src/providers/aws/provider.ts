@@ -7,7 +7,7 @@ import { applyRouteChanges } from './apply.js';
 import { describeSourceDestCheck, turnOffSourceDestCheck } from './instances.js';
 import type { Ec2Port } from './port.js';
 import { createRecordKeeper } from './record-keeper.js';
-import { assertVipsOutsideVpc, observedRoutes, RECORD_ONLY } from './routes.js';
+import { assertVipsOutsideVpc, candidateTargets, observedRoutes, RECORD_ONLY } from './routes.js';
 import type { TableSnapshot } from './snapshot.js';
 
 export interface Ec2ProviderOptions {
@@ -100,8 +100,10 @@ export function createEc2Provider(options: Ec2ProviderOptions): Ec2Provider {
     async observe(tables) {
       const wanted = new Set(tables);
       const read = (await snapshot.take()).filter((t) => wanted.has(t.id));
-      await records.load(read);
-      return observedRoutes(read, vipSet, owner, (table) => records.recorded(table));
+      // The LBs' ENIs and instances, read once from the candidacies: what a record alone may claim.
+      const lbTargets = candidateTargets(read, owner);
+      await records.load(read, lbTargets);
+      return observedRoutes(read, vipSet, owner, (table) => records.recorded(table), lbTargets);
     },
     async apply(changes): Promise<ApplyResult[]> {
       // The planner never does this; a guard, because a wrong write here moves someone's traffic.

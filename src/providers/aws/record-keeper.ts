@@ -4,7 +4,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { ApplyResult } from '../types.js';
 import { MAX_TAGS_PER_RESOURCE } from './candidacy.js';
 import type { Ec2Port } from './port.js';
-import { writeRecordSteps } from './record-store.js';
+import { type StoreStep, writeRecordSteps } from './record-store.js';
 import {
   decodeRecords,
   packRecords,
@@ -14,7 +14,7 @@ import {
   sameSet,
   tagLimitMessage,
 } from './records.js';
-import { candidateTargets, canonical, ownership } from './routes.js';
+import { canonical, ownership } from './routes.js';
 import type { RouteTableView } from './tables.js';
 
 /** Record tag key -> its VIPs. */
@@ -35,11 +35,8 @@ function toChunks(packed: ReadonlyMap<string, string>): Chunks {
 }
 
 /** The step from a table's records to `target`, and the records it leaves (none when nothing changes). */
-interface Pending {
-  readonly table: string;
-  readonly step: RecordStep;
+interface Pending extends StoreStep {
   readonly chunks: Chunks;
-  readonly removeFirst?: boolean;
 }
 
 function stepTo(owner: string, chunks: Chunks, target: ReadonlySet<string>): Omit<Pending, 'table'> {
@@ -82,10 +79,9 @@ export function createRecordKeeper(options: {
      * with no record (made before records existed, or by a writer that crashed) is recorded; a
      * record whose destination is now someone else's route is dropped. No write in steady state.
      */
-    async load(views: readonly RouteTableView[]): Promise<void> {
+    async load(views: readonly RouteTableView[], lbTargets: ReadonlySet<string>): Promise<void> {
       tables = new Map();
       const steps: Pending[] = [];
-      const ours = candidateTargets(views, owner);
       for (const view of views) {
         const decoded = decodeRecords(view.tags, owner);
         for (const problem of decoded.problems) {
@@ -103,7 +99,7 @@ export function createRecordKeeper(options: {
         for (const route of view.routes) {
           const vip = canonical(route.destination);
           if (vip === undefined) continue;
-          const owns = ownership(route, options.vips.has(vip), target.has(vip), (t) => ours.has(t));
+          const owns = ownership(route, options.vips.has(vip), target.has(vip), (t) => lbTargets.has(t));
           if (owns === 'foreign') target.delete(vip);
           else if (options.vips.has(vip)) target.add(vip);
         }

@@ -3,19 +3,6 @@ import { call } from './errors.js';
 import type { Ec2Port } from './port.js';
 import type { RecordStep } from './records.js';
 
-/** Tables that take the same tags share one call (a managed table's records are usually alike). */
-function groups<T>(items: readonly { table: string; tags: T }[], skip: (tags: T) => boolean) {
-  const byTags = new Map<string, { tables: string[]; tags: T }>();
-  for (const { table, tags } of items) {
-    if (skip(tags)) continue;
-    const id = JSON.stringify(tags);
-    const group = byTags.get(id) ?? { tables: [], tags };
-    group.tables.push(table);
-    byTags.set(id, group);
-  }
-  return [...byTags.values()];
-}
-
 /** One table's record change; `removeFirst` when the table has no room for create-then-remove. */
 export interface StoreStep {
   readonly table: string;
@@ -23,32 +10,30 @@ export interface StoreStep {
   readonly removeFirst?: boolean | undefined;
 }
 
-async function createAll(ec2: Ec2Port, steps: readonly StoreStep[], failed: Map<string, unknown>) {
-  const creates = groups(
-    steps.filter((s) => !failed.has(s.table)).map((s) => ({ table: s.table, tags: s.step.create })),
-    (tags) => tags.length === 0,
-  );
+/**
+ * One half of the steps (the new record tags in, or the old ones out) on the tables that have not
+ * failed yet. Tables that take the same tags share one call (a managed table's records are usually
+ * alike); a failed call marks all of its tables failed.
+ */
+async function writeHalf<T>(
+  steps: readonly StoreStep[],
+  failed: Map<string, unknown>,
+  action: 'CreateTags' | 'DeleteTags',
+  tagsOf: (step: RecordStep) => readonly T[],
+  send: (tables: string[], tags: readonly T[]) => Promise<unknown>,
+): Promise<void> {
+  const byTags = new Map<string, { tables: string[]; tags: readonly T[] }>();
+  for (const { table, step } of steps) {
+    const tags = tagsOf(step);
+    if (failed.has(table) || tags.length === 0) continue;
+    const id = JSON.stringify(tags);
+    const group = byTags.get(id) ?? { tables: [], tags };
+    group.tables.push(table);
+    byTags.set(id, group);
+  }
   await Promise.all(
-    creates.map(({ tables, tags }) =>
-      call({ action: 'CreateTags', resource: tables.join(', ') }, () =>
-        ec2.send(new CreateTagsCommand({ Resources: tables, Tags: [...tags] })),
-      ).catch((error: unknown) => {
-        for (const table of tables) failed.set(table, error);
-      }),
-    ),
-  );
-}
-
-async function removeAll(ec2: Ec2Port, steps: readonly StoreStep[], failed: Map<string, unknown>) {
-  const removes = groups(
-    steps.filter((s) => !failed.has(s.table)).map((s) => ({ table: s.table, tags: s.step.remove })),
-    (keys) => keys.length === 0,
-  );
-  await Promise.all(
-    removes.map(({ tables, tags }) =>
-      call({ action: 'DeleteTags', resource: tables.join(', ') }, () =>
-        ec2.send(new DeleteTagsCommand({ Resources: tables, Tags: tags.map((Key) => ({ Key })) })),
-      ).catch((error: unknown) => {
+    [...byTags.values()].map(({ tables, tags }) =>
+      call({ action, resource: tables.join(', ') }, () => send(tables, tags)).catch((error: unknown) => {
         for (const table of tables) failed.set(table, error);
       }),
     ),
@@ -67,17 +52,28 @@ export async function writeRecordSteps(
   steps: readonly StoreStep[],
 ): Promise<Map<string, unknown>> {
   const failed = new Map<string, unknown>();
+  const create = (some: readonly StoreStep[]) =>
+    writeHalf(
+      some,
+      failed,
+      'CreateTags',
+      (step) => step.create,
+      (tables, tags) => ec2.send(new CreateTagsCommand({ Resources: tables, Tags: [...tags] })),
+    );
+  const remove = (some: readonly StoreStep[]) =>
+    writeHalf(
+      some,
+      failed,
+      'DeleteTags',
+      (step) => step.remove,
+      (tables, keys) =>
+        ec2.send(new DeleteTagsCommand({ Resources: tables, Tags: keys.map((Key) => ({ Key })) })),
+    );
   const normal = steps.filter((s) => !s.removeFirst);
   const reversed = steps.filter((s) => s.removeFirst);
   await Promise.all([
-    (async () => {
-      await createAll(ec2, normal, failed);
-      await removeAll(ec2, normal, failed);
-    })(),
-    (async () => {
-      await removeAll(ec2, reversed, failed);
-      await createAll(ec2, reversed, failed);
-    })(),
+    create(normal).then(() => remove(normal)),
+    remove(reversed).then(() => create(reversed)),
   ]);
   return failed;
 }

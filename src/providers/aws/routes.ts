@@ -72,16 +72,17 @@ export function observedRoutes(
   vips: ReadonlySet<string>,
   owner: string,
   recorded: (table: string) => ReadonlySet<string> = () => new Set(),
+  /** The LBs' ENIs and instances (`candidateTargets`): what a record alone may claim. */
+  lbTargets: ReadonlySet<string> = candidateTargets(tables, owner),
 ): ObservedRoute[] {
   const out: ObservedRoute[] = [];
-  const targets = candidateTargets(tables, owner);
   for (const table of tables) {
     const records = recorded(table.id);
     const seen = new Set<string>();
     for (const route of table.routes) {
       const vip = canonical(route.destination);
       if (vip === undefined) continue;
-      const owns = ownership(route, vips.has(vip), records.has(vip), (t) => targets.has(t));
+      const owns = ownership(route, vips.has(vip), records.has(vip), (t) => lbTargets.has(t));
       if (owns === 'unrelated') continue;
       seen.add(vip);
       out.push({
