@@ -7,15 +7,13 @@
  * Calls are counted by a loopback proxy in front of moto, so the bundle is measured as built.
  */
 import { EC2Client, ModifyNetworkInterfaceAttributeCommand } from '@aws-sdk/client-ec2';
-import { createEc2Provider } from '../src/providers/aws/provider.js';
-import { createTableSnapshot } from '../src/providers/aws/snapshot.js';
-import { createCandidateSource } from '../src/providers/aws/source.js';
+import { awsRoutePipeline } from '../src/modes/aws/routes.js';
+import { createController } from '../src/runtime/controller.js';
 import { silentLogger } from '../src/runtime/logger.js';
-import { createReconciler } from '../src/runtime/reconcile.js';
-import { publishCandidacyTags } from './support/candidacy.js';
-import { startCountingProxy } from './support/counting-proxy.js';
-import { motoClientConfig, startMoto } from './support/moto.js';
-import { buildVpc, MANAGED_TAG, routeMap } from './support/vpc.js';
+import { publishCandidacyTags } from '../test/fixtures/aws/candidacy.js';
+import { startCountingProxy } from '../test/fixtures/aws/counting-proxy.js';
+import { motoClientConfig, startMoto } from '../test/fixtures/aws/moto.js';
+import { buildVpc, MANAGED_TAG, routeMap } from '../test/fixtures/aws/vpc.js';
 
 const VIP_COUNT = 200;
 const TABLES = 3;
@@ -56,21 +54,20 @@ try {
 
   // The sidecar's reconcile, exactly as aws mode wires it.
   const logger = silentLogger();
-  const snapshot = createTableSnapshot(counted, { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } });
-  const source = createCandidateSource({
-    snapshot,
+  const { pipeline } = awsRoutePipeline({
+    ec2: counted,
+    tables: { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } },
     owner: 'portlb',
     services: vips.map((vip, i) => ({ name: `svc${i}`, vip })),
     staleSeconds: 180,
     now,
     logger,
   });
-  const provider = createEc2Provider({ ec2: counted, snapshot, owner: 'portlb', vips, logger });
-  const reconciler = createReconciler({ source, provider, owner: 'portlb', logger });
+  const controller = createController(pipeline, { logger });
 
   proxy.reset();
   let started = performance.now();
-  const initial = await reconciler.reconcile('bench');
+  const initial = await controller.runOnce('bench');
   const initialMs = performance.now() - started;
   const initialCounts = proxy.counts();
 
@@ -78,7 +75,7 @@ try {
   for (let i = 0; i < STEADY_RUNS; i++) {
     proxy.reset();
     started = performance.now();
-    await reconciler.reconcile('bench');
+    await controller.runOnce('bench');
     steady.push({ counts: proxy.counts(), ms: performance.now() - started });
   }
 

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { shippedCli } from '../src/cli/shipped.js';
+import { shippedCli } from '../src/system/shipped.js';
 import { fixtures } from '../test/integration/kube/fixtures.js';
 import { freePort, startKube } from '../test/integration/kube/harness.js';
 import { cpuSeconds, type ProcMemory, procMemory } from './support/proc.js';

@@ -16,6 +16,9 @@ export interface FunctionConfig {
   readonly endpoint?: string | undefined;
   readonly maxAttempts: number;
   readonly logLevel: string;
+  /** Where `portlb Route Stuck` events go; none: the warning and the metric only. */
+  readonly eventBus?: string | undefined;
+  readonly eventsEndpoint?: string | undefined;
 }
 
 const list = (text: string) =>
@@ -61,6 +64,8 @@ const envSchema = z
     PORTLB_EC2_ENDPOINT: z.url().optional(),
     PORTLB_EC2_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     PORTLB_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    PORTLB_EVENT_BUS: z.string().min(1).max(256).optional(),
+    PORTLB_EVENTS_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
     const ids = (env.PORTLB_ROUTE_TABLE_IDS?.length ?? 0) > 0;
@@ -108,6 +113,8 @@ export function parseFunctionEnv(env: NodeJS.ProcessEnv): EnvResult {
       endpoint: e.PORTLB_EC2_ENDPOINT,
       maxAttempts: e.PORTLB_EC2_MAX_ATTEMPTS,
       logLevel: e.PORTLB_LOG_LEVEL,
+      eventBus: e.PORTLB_EVENT_BUS,
+      eventsEndpoint: e.PORTLB_EVENTS_ENDPOINT,
     },
   };
 }

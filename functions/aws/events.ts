@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { instanceIdSchema } from '../../src/providers/aws/candidacy.js';
 import {
   LIFECYCLE_DETAIL_TYPE,
   LIFECYCLE_SOURCE,
   type LifecycleDetail,
   lifecycleDetailSchema,
-} from '../../src/providers/aws/lifecycle.js';
+} from '../../src/publishers/aws/lifecycle-event.js';
+import { instanceIdSchema } from '../../src/sources/aws/candidacy.js';
 
 /*
  * The EventBridge events portlb's functions accept, parsed with zod at the edge. Shapes from AWS's
@@ -37,7 +37,7 @@ const spotWarningSchema = z.object({
   'instance-action': z.enum(['hibernate', 'stop', 'terminate']),
 });
 
-export type PortlbEvent =
+export type FunctionEvent =
   | {
       readonly kind: 'instance-state';
       readonly id: string;
@@ -53,7 +53,7 @@ export type PortlbEvent =
   | { readonly kind: 'scheduled'; readonly id: string; readonly time: string }
   | { readonly kind: 'lifecycle'; readonly id: string; readonly detail: LifecycleDetail };
 
-export type ParsedEvent = { ok: true; event: PortlbEvent } | { ok: false; reason: string };
+export type ParsedEvent = { ok: true; event: FunctionEvent } | { ok: false; reason: string };
 
 function issue(error: z.ZodError, where: string): string {
   const first = error.issues[0];

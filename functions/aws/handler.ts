@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { ConfigError, errorMessage, isTransient } from '../../src/errors.js';
 import type { Logger } from '../../src/runtime/logger.js';
 import type { EnvResult } from './env.js';
-import { type PortlbEvent, parseEvent } from './events.js';
+import { type FunctionEvent, parseEvent } from './events.js';
 import type { PassDeps, PassInput, PassOutcome } from './pass.js';
 
 export type HandlerResult =
@@ -25,7 +25,7 @@ export interface HandlerDeps {
  */
 export function createHandler(
   name: string,
-  route: (event: PortlbEvent) => PassInput | { ignore: string },
+  route: (event: FunctionEvent) => PassInput | { ignore: string },
   deps: HandlerDeps,
 ): (event: unknown, context?: Pick<Context, 'awsRequestId'>) => Promise<HandlerResult> {
   const base = deps.logger.child({ component: `function-${name}` });

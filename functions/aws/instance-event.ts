@@ -1,6 +1,6 @@
+import { functionDeps } from './compose.js';
 import { isDownState } from './events.js';
 import { createHandler } from './handler.js';
-import { functionDeps } from './runtime.js';
 
 /**
  * EC2 Instance State-change Notification (stopping, stopped, shutting-down, terminated) and EC2

@@ -1,5 +1,5 @@
+import { functionDeps } from './compose.js';
 import { createHandler } from './handler.js';
-import { functionDeps } from './runtime.js';
 
 /**
  * LB pod lifecycle (ready, draining, gone) from sidecars that hold no EC2 write permission: records

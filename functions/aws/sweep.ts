@@ -1,5 +1,5 @@
+import { functionDeps } from './compose.js';
 import { createHandler } from './handler.js';
-import { functionDeps } from './runtime.js';
 
 /** The scheduled sweep: repairs blackholes and drift, and removes candidacies of departed nodes. */
 export const handler = createHandler(

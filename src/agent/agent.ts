@@ -3,14 +3,16 @@ import { Gauge } from 'prom-client';
 import type { Config } from '../config/load.js';
 import type { KubernetesConfig } from '../config/schema.js';
 import { isAddress } from '../core/cidr.js';
-import { ConfigError, errorMessage, isTransient, TransientError } from '../errors.js';
+import { ConfigError, isTransient, TransientError } from '../errors.js';
 import { createEventRecorder, type EventRecorder, nullRecorder, type PodRef } from '../kube/events.js';
 import { kubeMetrics } from '../kube/metrics.js';
+import { backoffDelay } from '../runtime/backoff.js';
+import { createController, type PassPlan, type Pipeline } from '../runtime/controller.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
 import type { LbAnnotations } from '../sources/kubernetes/annotations.js';
 import { createKubernetesSource } from '../sources/kubernetes/source.js';
-import { diffRoutes, holdBlackholes, type RouteChange } from './diff.js';
+import { diffRoutes, holdBlackholes, type OwnedRoute, type RouteChange } from './diff.js';
 import { changeEvents } from './events.js';
 import type { RouteTable } from './iproute.js';
 import { canonicalAddress, nodeRoutes, type SkippedPod, type WantedRoute } from './routes.js';
@@ -36,6 +38,16 @@ export interface AgentOutcome {
   readonly retry: boolean;
 }
 
+/** One pass's plan: the changes, and what the agent reports from it. */
+interface AgentPlan extends PassPlan<RouteChange> {
+  readonly skipped: readonly SkippedPod[];
+  readonly routes: readonly WantedRoute[];
+  readonly draining: readonly SkippedPod[];
+  /** Configured VIPs with no next hop on this node that keep their route as a blackhole. */
+  readonly unrouted: readonly string[];
+  readonly owned: readonly OwnedRoute[];
+}
+
 export interface NodeAgent {
   readonly recorder: EventRecorder;
   start(): Promise<void>;
@@ -43,6 +55,11 @@ export interface NodeAgent {
   stop(): Promise<void>;
   /** One level-triggered pass: what the LB pods want, what `ip` shows, the diff, applied. */
   reconcile(why: string): Promise<AgentOutcome>;
+  /**
+   * The pass the process runs: a reconcile that schedules its own retry of failed routes (so one
+   * stuck VIP does not hold the others) and returns what failed, if anything.
+   */
+  pass(why: string): Promise<string | undefined>;
   notReady(): string[];
   status(): Record<string, unknown>;
 }
@@ -116,6 +133,9 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
   let lastGood = new Map<string, LbAnnotations>();
   let lastPods = new Map<string, PodRef>();
   let wantedNow: readonly WantedRoute[] = [];
+  /** This pass's left-alone pods and who has which IP, for the Events of its changes. */
+  let skippedNow: readonly SkippedPod[] = [];
+  let podByIp = new Map<string, PodRef>();
   let drainingNow: readonly SkippedPod[] = [];
   let blackholedNow: readonly string[] = [];
   const now = deps.now ?? Date.now;
@@ -124,8 +144,6 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
   const blackholeSince = new Map<string, number>();
   let holdTimer: NodeJS.Timeout | undefined;
   let stopped = false;
-  /** The last error per VIP, so a repeating failure is logged once at warn. */
-  let failing = new Map<string, string>();
   const reported = new Map<string, string>();
 
   const reportRefusals = (refused: ReturnType<typeof nodeRoutes>['refused']) => {
@@ -144,127 +162,162 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
     for (const uid of reported.keys()) if (!still.has(uid)) reported.delete(uid);
   };
 
+  /** One pass's plan: the routes wanted from the informers against what `ip` shows. */
+  async function planPass(): Promise<AgentPlan> {
+    if (!source.synced()) throw new TransientError('kubernetes informers not synced yet');
+    const pods = source.pods();
+    const result = nodeRoutes({
+      services: config.services,
+      pods,
+      nodeName,
+      node: source.node(nodeName),
+      lastGood,
+    });
+    lastGood = result.accepted;
+    skippedNow = result.skipped;
+    reportRefusals(result.refused);
+    const current = new Map(
+      pods.flatMap((p) =>
+        p.podIps.filter((ip) => isAddress(ip)).map((ip) => [canonicalAddress(ip), p] as const),
+      ),
+    );
+    podByIp = new Map<string, PodRef>([...lastPods, ...current]);
+    lastPods = current;
+
+    const services = new Map(config.services.map((s) => [s.vip, s.name]));
+    const owned = await table.owned();
+    const held = holdBlackholes(
+      result.unrouted.map((u) => u.vip),
+      new Set(owned.map((r) => r.vip)),
+      blackholeSince,
+      now(),
+      holdMs,
+    );
+    clearTimeout(holdTimer);
+    if (held.nextExpiry !== undefined && !stopped) {
+      holdTimer = setTimeout(() => deps.trigger('a blackhole hold-down ended'), held.nextExpiry - now());
+      holdTimer.unref();
+    }
+    const unwanted = (vip: string) => {
+      const service = services.get(vip);
+      if (service === undefined) return 'VIP no longer configured';
+      const reasons = [...new Set(result.skipped.filter((s) => s.vip === vip).map((s) => s.reason))];
+      const why = reasons.length > 0 ? reasons.join('; ') : `no LB pod on node ${nodeName} serves ${service}`;
+      return holdMs > 0 && blackholeSince.has(vip)
+        ? `${why}; blackhole held ${config.nodeAgent.blackholeSeconds} s, the node's clients reach the VIP through the router again`
+        : why;
+    };
+    return {
+      changes: diffRoutes(result.routes, owned, held.blackhole, unwanted),
+      skipped: result.skipped,
+      desired: result.routes.length,
+      routes: result.routes,
+      draining: result.draining,
+      unrouted: held.blackhole,
+      owned,
+    };
+  }
+
+  const pipeline: Pipeline<RouteChange, AgentPlan> = {
+    name: 'node-routes',
+    plan: planPass,
+    async apply(plan) {
+      const results: { change: RouteChange; error?: unknown }[] = [];
+      for (const change of plan.changes) {
+        try {
+          await table.apply(change);
+          results.push({ change });
+        } catch (error) {
+          results.push({ change, error });
+        }
+      }
+      return results;
+    },
+    describe: (change) => ({
+      kind: change.kind,
+      key: change.vip,
+      fields: {
+        event: `route_${change.kind}`,
+        vip: change.vip,
+        nexthops: change.kind === 'replace' ? change.nexthops : [],
+        ...(change.kind === 'replace' && { create: change.create }),
+        from: change.from,
+        reason: change.reason,
+      },
+      done: `route ${change.vip} ${change.kind === 'delete' ? 'removed' : change.nexthops.length > 0 ? 'programmed' : 'blackholed'}`,
+      failed: `route ${change.vip} ${change.kind} failed`,
+    }),
+  };
+  const controller = createController(pipeline, {
+    logger: log,
+    metrics,
+    // A conflict repeats on every pass until someone acts: say it again only when it changes.
+    quietRepeats: true,
+    onResult: (change, error) => {
+      for (const event of changeEvents(
+        { change: change as RouteChange, error },
+        { nodeName, podByIp, skipped: skippedNow },
+      ))
+        recorder.record(event);
+    },
+  });
+
+  async function reconcile(why: string): Promise<AgentOutcome> {
+    const outcome = await controller.runOnce(why);
+    const { plan } = outcome;
+    wantedNow = plan.routes;
+    drainingNow = plan.draining;
+    // An owned route of an unrouted VIP is a blackhole now, unless writing it failed.
+    blackholedNow = plan.unrouted.filter(
+      (vip) => plan.owned.some((r) => r.vip === vip) && !outcome.failed.some((f) => f.change.vip === vip),
+    );
+    nexthops.reset();
+    for (const { vip } of config.services) nexthops.set({ vip }, 0);
+    for (const route of plan.routes) nexthops.set({ vip: route.vip }, route.nexthops.length);
+    return {
+      wanted: plan.routes,
+      applied: outcome.applied,
+      failed: outcome.failed.map(({ change, error }) => ({ change, error })),
+      // A failed route is not thrown: the loop would hold every other VIP's update while it
+      // retried. Some failures pass by themselves (a pod IP the CNI has not routed yet).
+      retry: outcome.failed.some((f) => isTransient(f.cause)),
+    };
+  }
+
+  let failedPasses = 0;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const resyncMs = config.reconcile.resyncSeconds * 1000;
+
   return {
     recorder,
     start: () => source.start(),
     async stop() {
       stopped = true;
       clearTimeout(holdTimer);
+      clearTimeout(retryTimer);
       await recorder.close();
       await source.stop();
     },
-    async reconcile(why) {
-      const stopTimer = metrics.reconcileSeconds.startTimer();
-      try {
-        if (!source.synced()) throw new TransientError('kubernetes informers not synced yet');
-        const pods = source.pods();
-        const result = nodeRoutes({
-          services: config.services,
-          pods,
-          nodeName,
-          node: source.node(nodeName),
-          lastGood,
-        });
-        lastGood = result.accepted;
-        reportRefusals(result.refused);
-        const current = new Map(
-          pods.flatMap((p) =>
-            p.podIps.filter((ip) => isAddress(ip)).map((ip) => [canonicalAddress(ip), p] as const),
-          ),
-        );
-        const podByIp = new Map<string, PodRef>([...lastPods, ...current]);
-        lastPods = current;
-
-        const services = new Map(config.services.map((s) => [s.vip, s.name]));
-        const owned = await table.owned();
-        const held = holdBlackholes(
-          result.unrouted.map((u) => u.vip),
-          new Set(owned.map((r) => r.vip)),
-          blackholeSince,
-          now(),
-          holdMs,
-        );
-        const unrouted = held.blackhole;
-        clearTimeout(holdTimer);
-        if (held.nextExpiry !== undefined && !stopped) {
-          holdTimer = setTimeout(() => deps.trigger('a blackhole hold-down ended'), held.nextExpiry - now());
-          holdTimer.unref();
-        }
-        const unwanted = (vip: string) => {
-          const service = services.get(vip);
-          if (service === undefined) return 'VIP no longer configured';
-          const reasons = [...new Set(result.skipped.filter((s) => s.vip === vip).map((s) => s.reason))];
-          const why =
-            reasons.length > 0 ? reasons.join('; ') : `no LB pod on node ${nodeName} serves ${service}`;
-          return holdMs > 0 && blackholeSince.has(vip)
-            ? `${why}; blackhole held ${config.nodeAgent.blackholeSeconds} s, the node's clients reach the VIP through the router again`
-            : why;
-        };
-        const changes = diffRoutes(result.routes, owned, unrouted, unwanted);
-        const applied: RouteChange[] = [];
-        const failed: { change: RouteChange; error: string; cause: unknown }[] = [];
-        for (const change of changes) {
-          const fields = {
-            event: `route_${change.kind}`,
-            vip: change.vip,
-            nexthops: change.kind === 'replace' ? change.nexthops : [],
-            ...(change.kind === 'replace' && { create: change.create }),
-            from: change.from,
-            reason: change.reason,
-          };
-          let error: string | undefined;
-          try {
-            await table.apply(change);
-            applied.push(change);
-            metrics.changes.inc({ kind: change.kind, result: 'ok' });
-            const done =
-              change.kind === 'delete' ? 'removed' : change.nexthops.length > 0 ? 'programmed' : 'blackholed';
-            log.info(fields, `route ${change.vip} ${done}`);
-          } catch (cause) {
-            error = errorMessage(cause);
-            failed.push({ change, error, cause });
-            metrics.changes.inc({ kind: change.kind, result: 'error' });
-            // A conflict repeats on every pass until someone acts: say it again only when it changes.
-            const level = failing.get(change.vip) === error ? 'debug' : 'warn';
-            log[level]({ ...fields, err: error }, `route ${change.vip} ${change.kind} failed`);
-          }
-          for (const event of changeEvents({ change, error }, { nodeName, podByIp, skipped: result.skipped }))
-            recorder.record(event);
-        }
-        failing = new Map(failed.map((f) => [f.change.vip, f.error]));
-        wantedNow = result.routes;
-        drainingNow = result.draining;
-        // An owned route of an unrouted VIP is a blackhole now, unless writing it failed.
-        blackholedNow = unrouted.filter(
-          (vip) => owned.some((r) => r.vip === vip) && !failed.some((f) => f.change.vip === vip),
-        );
-        metrics.desired.set(result.routes.length);
-        metrics.skipped.set(result.skipped.length);
-        nexthops.reset();
-        for (const { vip } of config.services) nexthops.set({ vip }, 0);
-        for (const route of result.routes) nexthops.set({ vip: route.vip }, route.nexthops.length);
-        log.debug(
-          { event: 'reconciled', trigger: why, wanted: result.routes.length, changes: changes.length },
-          'reconciled',
-        );
-        // A failed route is not thrown: the loop would hold every other VIP's update while it
-        // retried. The caller schedules a retry and reports it.
-        const retry = failed.some((f) => isTransient(f.cause));
-        const label = failed.length === 0 ? 'ok' : retry ? 'transient_error' : 'permanent_error';
-        metrics.reconciles.inc({ result: label });
-        if (failed.length === 0) metrics.lastSuccess.set(Date.now() / 1000);
-        return {
-          wanted: result.routes,
-          applied,
-          failed: failed.map(({ change, error }) => ({ change, error })),
-          retry,
-        };
-      } catch (error) {
-        metrics.reconciles.inc({ result: isTransient(error) ? 'transient_error' : 'permanent_error' });
-        throw error;
-      } finally {
-        stopTimer();
+    reconcile,
+    async pass(why) {
+      const outcome = await reconcile(why);
+      clearTimeout(retryTimer);
+      const first = outcome.failed[0];
+      if (first === undefined) {
+        failedPasses = 0;
+        return undefined;
       }
+      failedPasses += 1;
+      // A retry of its own, not the loop's: the loop's retry would hold every other VIP's update.
+      if (outcome.retry && !stopped) {
+        const delay = backoffDelay(failedPasses - 1, {
+          minMs: 500,
+          maxMs: Math.min(resyncMs, 500 * 2 ** 12),
+        });
+        retryTimer = setTimeout(() => deps.trigger('retry failed route changes'), delay);
+        retryTimer.unref();
+      }
+      return `${outcome.failed.length} route change(s) failed: ${first.error}`;
     },
     notReady: () => (source.synced() ? [] : ['kubernetes informers not synced yet']),
     status: () => ({

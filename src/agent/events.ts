@@ -1,4 +1,4 @@
-import type { PodRef, PortlbEvent } from '../kube/events.js';
+import type { ObjectEvent, PodRef } from '../kube/events.js';
 import type { RouteChange } from './diff.js';
 import type { SkippedPod } from './routes.js';
 
@@ -21,12 +21,12 @@ export function changeEvents(
     readonly podByIp: ReadonlyMap<string, PodRef>;
     readonly skipped: readonly SkippedPod[];
   },
-): PortlbEvent[] {
+): ObjectEvent[] {
   const { change, error } = story;
   const { nodeName, podByIp } = context;
   const now = change.kind === 'replace' ? change.nexthops : [];
-  const events: PortlbEvent[] = [];
-  const on = (ip: string, event: Omit<PortlbEvent, 'regarding'>) => {
+  const events: ObjectEvent[] = [];
+  const on = (ip: string, event: Omit<ObjectEvent, 'regarding'>) => {
     const pod = podByIp.get(ip);
     if (pod) events.push({ regarding: pod, ...event });
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canonicalText } from '../core/cidr.js';
 import { errorMessage, PermanentError, TransientError } from '../errors.js';
-import { ip } from '../lab/exec.js';
+import { ip } from '../system/exec.js';
 import type { OwnedRoute, RouteChange } from './diff.js';
 
 /*

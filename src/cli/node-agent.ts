@@ -2,13 +2,11 @@ import { agentKubernetes, createNodeAgent } from '../agent/agent.js';
 import { createRouteTable } from '../agent/iproute.js';
 import { agentListen } from '../agent/listen.js';
 import { loadConfig } from '../config/load.js';
-import { ConfigError, errorMessage, isTransient } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { loadKubeConfig } from '../kube/client.js';
 import { createLogger } from '../runtime/logger.js';
-import { createLoop } from '../runtime/loop.js';
 import { createMetrics } from '../runtime/metrics.js';
-import { startHealthServer } from '../runtime/server.js';
-import { onShutdown } from '../runtime/shutdown.js';
+import { createProcess } from '../runtime/process.js';
 
 export interface NodeAgentOptions {
   config: string;
@@ -16,10 +14,9 @@ export interface NodeAgentOptions {
 }
 
 /**
- * The node agent's composition root: config, the node's route table, the agent, the loop, the
- * health server and signals. SIGTERM stops watching and exits; it never removes a route, so the
- * node keeps forwarding VIP traffic while the DaemonSet rolls (the next agent reconciles from
- * what `ip` shows).
+ * The node agent's composition root: config, the node's route table, the agent, the process
+ * harness. SIGTERM stops watching and exits; it never removes a route, so the node keeps
+ * forwarding VIP traffic while the DaemonSet rolls (the next agent reconciles from what `ip` shows).
  */
 export async function runNodeAgent(options: NodeAgentOptions): Promise<number> {
   const config = await loadConfig(options.config);
@@ -35,7 +32,13 @@ export async function runNodeAgent(options: NodeAgentOptions): Promise<number> {
   const metrics = createMetrics();
   const netns = options.netns ?? config.nodeAgent.netns;
   const table = createRouteTable({ protocol: config.nodeAgent.routeProtocol, netns });
-  let trigger: (why: string) => void = () => {};
+  const proc = createProcess({
+    logger,
+    metrics,
+    listen,
+    resyncMs: config.reconcile.resyncSeconds * 1000,
+    debounceMs: config.reconcile.debounceMs,
+  });
   const agent = createNodeAgent({
     config,
     nodeName,
@@ -43,86 +46,19 @@ export async function runNodeAgent(options: NodeAgentOptions): Promise<number> {
     table,
     logger,
     metrics,
-    trigger: (why) => trigger(why),
+    trigger: proc.trigger,
   });
   logger.info(
     { event: 'node_agent', node: nodeName, routeProtocol: table.protocol, netns: netns ?? '(own)' },
     `node agent for ${nodeName}`,
   );
-
-  let lastError: string | undefined;
-  let fatal: unknown;
-  let failedPasses = 0;
-  let retryTimer: NodeJS.Timeout | undefined;
-  const resyncMs = config.reconcile.resyncSeconds * 1000;
-  const loop = createLoop({
-    run: async (why) => {
-      const outcome = await agent.reconcile(why);
-      clearTimeout(retryTimer);
-      const first = outcome.failed[0];
-      if (first === undefined) {
-        failedPasses = 0;
-        lastError = undefined;
-        return;
-      }
-      failedPasses += 1;
-      lastError = `${outcome.failed.length} route change(s) failed: ${first.error}`;
-      // A retry of its own, not the loop's: the loop's retry would hold every other VIP's update.
-      if (outcome.retry) {
-        const delay = Math.min(resyncMs, 500 * 2 ** Math.min(failedPasses - 1, 12));
-        retryTimer = setTimeout(() => loop.trigger('retry failed route changes'), delay);
-        retryTimer.unref();
-      }
-    },
-    resyncMs,
-    debounceMs: config.reconcile.debounceMs,
-    onError: (error, { attempt, willRetry }) => {
-      lastError = errorMessage(error);
-      if (willRetry) metrics.retries.inc();
-      logger[isTransient(error) ? 'warn' : 'error'](
-        { event: 'reconcile_failed', attempt, willRetry, err: lastError },
-        'node agent reconcile failed',
-      );
-      if (error instanceof ConfigError) fatal = error;
-    },
-  });
-  trigger = (why) => loop.trigger(why);
-  const server = await startHealthServer({
-    listen,
-    registry: metrics.registry,
-    live: () => fatal === undefined,
-    readiness: () => {
-      const reasons = agent.notReady();
-      return {
-        ready: reasons.length === 0,
-        reasons,
-        detail: { ...agent.status(), ...(lastError && { lastError }) },
-      };
-    },
-  });
-  logger.info(
-    { event: 'listening', address: `${server.address.address}:${server.address.port}` },
-    'health server up',
-  );
-
-  const stopped = new Promise<number>((resolve) => {
-    onShutdown(logger, async () => {
-      await loop.stop();
-      clearTimeout(retryTimer);
+  return proc.run({
+    pass: (why) => agent.pass(why),
+    readiness: () => ({ reasons: agent.notReady(), detail: agent.status() }),
+    start: () => agent.start(),
+    close: async () => {
       await agent.stop();
-      await server.close();
       logger.info({ event: 'stopped' }, 'node agent stopped; routes left in place');
-      resolve(0);
-    });
+    },
   });
-  try {
-    await agent.start();
-  } catch (error) {
-    await loop.stop();
-    await agent.stop();
-    await server.close();
-    throw error;
-  }
-  loop.start();
-  return stopped;
 }

@@ -30,6 +30,12 @@ program
     ]),
   )
   .option('--provider-id <id>', "the Node's spec.providerID, for mode auto")
+  .addOption(
+    new Option(
+      '--policy <policy>',
+      'sync (default: reconcile.policy), upsert-only (never deletes), create-only',
+    ).choices(['sync', 'upsert-only', 'create-only']),
+  )
   .option('--json', 'print the plan as JSON')
   .action((o) => exitFor(runPlan(o)));
 

@@ -1,17 +1,17 @@
 import { loadConfig } from '../config/load.js';
-import { resolveMode } from '../core/mode.js';
-import { ConfigError, errorMessage, isTransient } from '../errors.js';
-import { modeFactory } from '../modes/index.js';
-import type { ModeRuntime } from '../modes/types.js';
+import type { Change } from '../core/model.js';
+import { modeDescriptor, resolveMode } from '../modes/index.js';
+import { modePipeline } from '../modes/pipeline.js';
+import type { ModeParts } from '../modes/types.js';
 import { createFileProvider } from '../providers/file.js';
+import { ownAsStored } from '../registry/simple.js';
+import { createController, type RunOutcome } from '../runtime/controller.js';
 import { createLogger } from '../runtime/logger.js';
-import { createLoop } from '../runtime/loop.js';
 import { createMetrics } from '../runtime/metrics.js';
-import { createReconciler, type ReconcileOutcome } from '../runtime/reconcile.js';
-import { startHealthServer } from '../runtime/server.js';
-import { onShutdown } from '../runtime/shutdown.js';
-import { cardinalityOf, configuredTables, createStaticSource } from '../sources/static.js';
-import { formatPlan } from './format.js';
+import { createProcess } from '../runtime/process.js';
+import type { RoutePlan } from '../runtime/route-pipeline.js';
+import { createStaticSource } from '../sources/static.js';
+import { formatPlan, planJson } from './format.js';
 
 export interface SidecarOptions {
   config: string;
@@ -21,139 +21,113 @@ export interface SidecarOptions {
   json?: boolean;
 }
 
-function printOutcome(outcome: ReconcileOutcome, json: boolean | undefined): void {
+function printOutcome(outcome: RunOutcome<Change, RoutePlan>, json: boolean | undefined): void {
+  const { plan, applied, failed } = outcome;
   if (json) {
-    process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    const body = {
+      plan: planJson(plan),
+      applied: planJson({ changes: applied, skipped: [] }).changes,
+      failed: failed.map((f) => ({
+        change: planJson({ changes: [f.change], skipped: [] }).changes[0],
+        error: f.error,
+      })),
+      desired: plan.desired,
+    };
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return;
   }
-  const header = `reconciled: ${outcome.applied.length} applied, ${outcome.failed.length} failed`;
-  process.stdout.write(`${formatPlan(outcome.plan, header)}\n`);
+  const header = `reconciled: ${applied.length} applied, ${failed.length} failed`;
+  process.stdout.write(`${formatPlan(plan, header)}\n`);
 }
 
-/** The sidecar's composition root: config, mode runtime, loop, health server, signals. */
+/** The sidecar's composition root: config, the mode's parts, the controller, the process harness. */
 export async function runSidecar(options: SidecarOptions): Promise<number> {
   const config = await loadConfig(options.config);
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();
   const { nodeName } = config.identity;
   // Loaded only with a kubernetes section: it adds ~40 MB of RSS (bench:kube prints both).
-  const kube = config.kubernetes ? await import('../sources/kubernetes/runtime.js') : undefined;
+  const kube = config.kubernetes ? await import('../sources/kubernetes/context.js') : undefined;
   // `auto` with Kubernetes: the own Node's providerID says which cloud this is.
   const providerId =
     options.providerId ??
     (config.mode === 'auto' && kube && nodeName
       ? await kube.readProviderId(config.kubernetes?.kubeconfig, nodeName)
       : undefined);
-  const { mode, reason } = resolveMode(config.mode, providerId);
-  logger.info({ event: 'mode', mode, reason }, `mode ${mode}`);
+  const resolved = resolveMode(config.mode, providerId);
+  const mode = modeDescriptor(resolved.mode);
+  logger.info({ event: 'mode', mode: mode.name, reason: resolved.reason }, `mode ${mode.name}`);
 
-  let trigger: (why: string) => void = () => {};
-  const kubernetes = kube
-    ? kube.createKubernetesRuntime({ config, mode, logger, metrics, trigger: (why) => trigger(why) })
-    : undefined;
-  const deps = { config, logger, metrics, trigger: (why: string) => trigger(why), kubernetes, providerId };
-  const runtime: ModeRuntime = options.state
-    ? {
-        mode,
-        source: kubernetes?.source ?? createStaticSource(config, mode),
-        ...(kubernetes?.elector && { canWrite: () => kubernetes.elector?.isLeader() ?? true }),
-        provider: await createFileProvider({
-          path: options.state,
-          tables: configuredTables(config, mode),
-          cardinality: cardinalityOf(mode),
-          owner: config.owner,
-        }),
-      }
-    : await (await modeFactory(mode))(deps);
-  const reconciler = createReconciler({
-    source: runtime.source,
-    provider: runtime.provider,
-    owner: config.owner,
+  const proc = createProcess({
     logger,
     metrics,
+    listen: config.server.listen,
+    resyncMs: config.reconcile.resyncSeconds * 1000,
+    debounceMs: config.reconcile.debounceMs,
   });
+  const kubernetes = kube
+    ? kube.createKubernetesContext({ config, mode, logger, metrics, trigger: proc.trigger })
+    : undefined;
+  const parts: ModeParts = options.state
+    ? {
+        source: kubernetes?.source ?? createStaticSource(config, mode),
+        ...(kubernetes?.elector && { canWrite: () => kubernetes.elector?.isLeader() ?? true }),
+        registry: ownAsStored(
+          await createFileProvider({
+            path: options.state,
+            tables: mode.configuredTables(config),
+            owner: config.owner,
+          }),
+          config.owner,
+        ),
+      }
+    : await mode.create({ config, logger, metrics, trigger: proc.trigger, kubernetes, providerId });
+  const controller = createController(
+    modePipeline(mode, { source: parts.source, registry: parts.registry, policy: config.reconcile.policy }),
+    {
+      logger,
+      metrics,
+    },
+  );
+  const start = async () => {
+    await kubernetes?.start();
+    await parts.start?.();
+  };
+  const close = async () => {
+    await parts.close?.();
+    await kubernetes?.stop();
+  };
 
   if (options.once) {
     try {
-      await kubernetes?.start();
-      await runtime.start?.();
-      const outcome = await reconciler.reconcile('once');
+      await start();
+      const outcome = await controller.runOnce('once');
       printOutcome(outcome, options.json);
       return outcome.failed.length > 0 ? 1 : 0;
     } finally {
-      await runtime.close?.();
-      await kubernetes?.stop();
+      await close();
     }
   }
 
-  let lastError: string | undefined;
-  let fatal: unknown;
-  const loop = createLoop({
-    run: async (why) => {
-      if (runtime.canWrite && !runtime.canWrite()) {
-        lastError = undefined; // not ours to write now: an old failure says nothing any more
-        return;
-      }
-      const outcome = await reconciler.reconcile(why);
+  return proc.run({
+    pass: async (why) => {
+      // Not ours to write now: an old failure says nothing any more.
+      if (parts.canWrite && !parts.canWrite()) return undefined;
+      const outcome = await controller.runOnce(why);
       kubernetes?.recordChanges(outcome.applied, outcome.failed);
-      lastError = undefined;
+      if (outcome.error) throw outcome.error;
+      return undefined;
     },
-    resyncMs: config.reconcile.resyncSeconds * 1000,
-    debounceMs: config.reconcile.debounceMs,
-    onError: (error, { attempt, willRetry }) => {
-      lastError = errorMessage(error);
-      if (willRetry) metrics.retries.inc();
-      const level = isTransient(error) ? 'warn' : 'error';
-      logger[level]({ event: 'reconcile_failed', attempt, willRetry, err: lastError }, 'reconcile failed');
-      if (error instanceof ConfigError) fatal = error;
-    },
-  });
-  trigger = (why) => loop.trigger(why);
-  const server = await startHealthServer({
-    listen: config.server.listen,
-    registry: metrics.registry,
-    live: () => fatal === undefined,
-    // A failed reconcile is not a reason to be unready: the pod's Ready condition makes it a route
-    // target, so a throttled API call would take a healthy LB out of service. It shows in
-    // `detail.lastError` and in the metrics instead.
-    readiness: () => {
-      const reasons = [...(runtime.notReady?.() ?? []), ...(kubernetes?.notReady() ?? [])];
-      return {
-        ready: reasons.length === 0,
-        reasons,
-        detail: { mode, ...(lastError && { lastError }), ...runtime.status?.(), ...kubernetes?.status() },
-      };
-    },
-  });
-  logger.info(
-    { event: 'listening', address: `${server.address.address}:${server.address.port}` },
-    'health server up',
-  );
-
-  const teardown = async () => {
-    await runtime.close?.();
-    await kubernetes?.stop();
-    await server.close();
-  };
-  const stopped = new Promise<number>((resolve) => {
-    onShutdown(logger, async () => {
-      await loop.stop();
+    readiness: () => ({
+      reasons: [...(parts.notReady?.() ?? []), ...(kubernetes?.notReady() ?? [])],
+      detail: { mode: mode.name, ...parts.status?.(), ...kubernetes?.status() },
+    }),
+    start,
+    shutdown: async () => {
       // Hand the Lease over before draining, so another LB's sidecar writes while this one drains.
       await kubernetes?.elector?.stop({ release: true });
-      await runtime.shutdown?.();
-      await teardown();
-      resolve(0);
-    });
+      await parts.shutdown?.();
+    },
+    close,
   });
-  try {
-    await kubernetes?.start();
-    await runtime.start?.();
-  } catch (error) {
-    // Without this the open server and informers would keep a process alive that does nothing.
-    await loop.stop();
-    await teardown();
-    throw error;
-  }
-  loop.start();
-  return stopped;
 }

@@ -215,8 +215,13 @@ export const configSchema = z.strictObject({
   drain: z.strictObject({ seconds: z.number().min(0).max(2_147_483).default(10) }).default({ seconds: 10 }),
   server: z.strictObject({ listen: listen.default('0.0.0.0:9402') }).default({ listen: '0.0.0.0:9402' }),
   reconcile: z
-    .strictObject({ resyncSeconds: seconds.default(30), debounceMs: z.number().int().min(0).default(200) })
-    .default({ resyncSeconds: 30, debounceMs: 200 }),
+    .strictObject({
+      resyncSeconds: seconds.default(30),
+      debounceMs: z.number().int().min(0).default(200),
+      /** external-dns's policies: `upsert-only` never deletes, `create-only` never replaces or deletes. */
+      policy: z.enum(['sync', 'upsert-only', 'create-only']).default('sync'),
+    })
+    .default({ resyncSeconds: 30, debounceMs: 200, policy: 'sync' }),
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
     .default({ level: 'info' }),
@@ -235,9 +240,5 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type ServiceConfig = ParsedConfig['services'][number];
 export type BgpConfig = NonNullable<ParsedConfig['bgp']>;
-export type AwsConfig = NonNullable<ParsedConfig['aws']>;
-export type GcpConfig = NonNullable<ParsedConfig['gcp']>;
 export type HealthConfig = ParsedConfig['health'];
-export type StaticTarget = ParsedConfig['targets'][number];
 export type KubernetesConfig = NonNullable<ParsedConfig['kubernetes']>;
-export type NodeAgentConfig = ParsedConfig['nodeAgent'];

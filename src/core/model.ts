@@ -1,3 +1,5 @@
+import type { Reason } from './reasons.js';
+
 /**
  * The route model every mode shares. A VIP range is routed to targets: a BGP next hop (node IP),
  * a GCP instance, or an AWS network interface. Identifiers are the strings the provider writes,
@@ -50,7 +52,7 @@ export type Change =
       readonly table: string;
       readonly vip: string;
       readonly target: string;
-      readonly reason: string;
+      readonly reason: Reason;
     }
   | {
       readonly kind: 'replace';
@@ -58,7 +60,7 @@ export type Change =
       readonly vip: string;
       readonly from: string;
       readonly target: string;
-      readonly reason: string;
+      readonly reason: Reason;
       readonly id?: string | undefined;
     }
   | {
@@ -66,7 +68,7 @@ export type Change =
       readonly table: string;
       readonly vip: string;
       readonly target: string;
-      readonly reason: string;
+      readonly reason: Reason;
       readonly id?: string | undefined;
     };
 
@@ -75,7 +77,7 @@ export interface Skipped {
   readonly table?: string;
   readonly vip: string;
   readonly target?: string;
-  readonly reason: string;
+  readonly reason: Reason;
 }
 
 export interface Plan {

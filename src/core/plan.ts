@@ -1,6 +1,7 @@
 import { canonicalText } from './cidr.js';
 import type { Candidate, Change, DesiredRoute, ObservedRoute, Plan, PlanOptions, Skipped } from './model.js';
-import { chooseMulti, chooseSingle, describeNoneHealthy, normalizeCandidates } from './targets.js';
+import { type Reason, reasonText } from './reasons.js';
+import { chooseMulti, chooseSingle, noneHealthy, normalizeCandidates } from './targets.js';
 
 interface DesiredVip {
   readonly vip: string;
@@ -57,7 +58,7 @@ function collectDesired(
   for (const route of desired) {
     const parsed = canonical(route.vip);
     if (!parsed.ok) {
-      skipped.push({ vip: route.vip, reason: `invalid desired VIP: ${parsed.reason}` });
+      skipped.push({ vip: route.vip, reason: { code: 'invalid_vip', detail: parsed.reason } });
       continue;
     }
     const vip = parsed.text;
@@ -78,10 +79,7 @@ function collectDesired(
     });
   }
   for (const [vip, services] of sharedBy) {
-    skipped.push({
-      vip,
-      reason: `VIP wanted by several services (${services.join(', ')}); candidates merged`,
-    });
+    skipped.push({ vip, reason: { code: 'shared_vip', detail: services.join(', ') } });
   }
   return result;
 }
@@ -102,7 +100,7 @@ function collectObserved(
           table: route.table,
           vip: route.vip,
           target: route.target,
-          reason: 'table is not managed',
+          reason: { code: 'table_not_managed' },
         });
       }
       continue;
@@ -136,7 +134,7 @@ function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOp
       table,
       vip,
       target: extra.target,
-      reason: 'duplicate observed route for one destination',
+      reason: { code: 'duplicate_observed' },
     });
   }
   if (current === undefined && slot.foreign.length > 0) {
@@ -145,7 +143,7 @@ function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOp
       table,
       vip,
       target: holder?.target,
-      reason: `destination held by a route portlb does not own (owner ${holder?.owner ?? 'none'})`,
+      reason: { code: 'foreign_holder', detail: holder?.owner },
     });
     return;
   }
@@ -166,8 +164,10 @@ function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOp
       });
       return;
     }
-    const kept = current ? `; keeping the route to ${current.target}` : '';
-    out.skipped.push({ table, vip, target: current?.target, reason: `${choice.reason}${kept}` });
+    const reason: Reason = current
+      ? { code: 'kept', target: current.target, cause: choice.reason }
+      : choice.reason;
+    out.skipped.push({ table, vip, target: current?.target, reason });
     return;
   }
   if (current === undefined) {
@@ -177,7 +177,7 @@ function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOp
       table,
       vip,
       target: current.target,
-      reason: `${choice.reason}; policy create-only keeps it`,
+      reason: { code: 'policy', detail: policy, cause: choice.reason },
     });
   } else {
     out.changes.push({
@@ -198,10 +198,10 @@ function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOpt
   // Target sets are small (a handful of LB nodes): arrays beat Sets here, and this runs per VIP.
   let wanted = chooseMulti(want.candidates);
   if (wanted.length === 0) {
-    const reason = describeNoneHealthy(want.candidates);
+    const reason = noneHealthy(want.candidates);
     if ((options.whenNoneHealthy ?? 'withdraw') === 'keep') {
       wanted = slot.owned.map((r) => r.target);
-      out.skipped.push({ table, vip, reason: `${reason}; keeping current routes` });
+      out.skipped.push({ table, vip, reason: { code: 'kept', cause: reason } });
     } else {
       out.skipped.push({ table, vip, reason });
     }
@@ -211,7 +211,7 @@ function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOpt
       table,
       vip,
       target: foreign.target,
-      reason: `route owned by ${foreign.owner ?? 'nobody'} left alone`,
+      reason: { code: 'foreign', detail: foreign.owner },
     });
   }
   const have: string[] = [];
@@ -229,30 +229,33 @@ function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOpt
           table,
           vip,
           target: route.target,
-          reason: 'route inactive although its target is healthy',
+          reason: { code: 'inactive' },
         });
       }
       continue;
     }
-    const reason = duplicate
-      ? 'duplicate route to the same target'
-      : unwantedReason(route.target, want.candidates);
+    const reason: Reason = duplicate ? { code: 'duplicate' } : unwantedReason(route.target, want.candidates);
     if (policy === 'sync') {
       out.changes.push({ kind: 'delete', table, vip, target: route.target, reason, id: route.id });
     } else {
-      out.skipped.push({ table, vip, target: route.target, reason: `${reason}; policy ${policy} keeps it` });
+      out.skipped.push({
+        table,
+        vip,
+        target: route.target,
+        reason: { code: 'policy', detail: policy, cause: reason },
+      });
     }
   }
   for (const target of wanted) {
     if (!have.includes(target))
-      out.changes.push({ kind: 'create', table, vip, target, reason: 'healthy target has no route' });
+      out.changes.push({ kind: 'create', table, vip, target, reason: { code: 'healthy' } });
   }
 }
 
-function unwantedReason(target: string, candidates: readonly Candidate[]): string {
+function unwantedReason(target: string, candidates: readonly Candidate[]): Reason {
   const candidate = candidates.find((c) => c.target === target);
-  if (candidate === undefined) return 'target is no longer a candidate';
-  return `target is unhealthy${candidate.reason ? `: ${candidate.reason}` : ''}`;
+  if (candidate === undefined) return { code: 'not_candidate' };
+  return { code: 'unhealthy', detail: candidate.reason };
 }
 
 /**
@@ -285,7 +288,7 @@ export function plan(
             table,
             vip,
             target: route.target,
-            reason: 'VIP is no longer desired',
+            reason: { code: 'not_desired' },
             id: route.id,
           });
         } else {
@@ -293,7 +296,7 @@ export function plan(
             table,
             vip,
             target: route.target,
-            reason: `VIP is no longer desired; policy ${options.policy} keeps it`,
+            reason: { code: 'policy', detail: options.policy, cause: { code: 'not_desired' } },
           });
         }
       }
@@ -303,7 +306,37 @@ export function plan(
     (a, b) => byDestination(a, b) || changeOrder[a.kind] - changeOrder[b.kind] || compare(a.target, b.target),
   );
   out.skipped.sort(
-    (a, b) => byDestination(a, b) || compare(a.target ?? '', b.target ?? '') || compare(a.reason, b.reason),
+    (a, b) =>
+      byDestination(a, b) ||
+      compare(a.target ?? '', b.target ?? '') ||
+      compare(a.reason.code, b.reason.code) ||
+      compare(reasonText(a.reason), reasonText(b.reason)),
   );
   return out;
+}
+
+/**
+ * The routes `owner` holds once `changes` are applied to `observed`: what a provider that takes
+ * the whole set at once (a BGP session, MetalLB's `Set`) is handed instead of the changes.
+ */
+export function afterChanges(
+  observed: readonly ObservedRoute[],
+  changes: readonly Change[],
+  owner: string,
+): ObservedRoute[] {
+  const routes = observed.filter((r) => r.owner === owner);
+  const drop = (table: string, vip: string, target: string, id?: string) => {
+    const at = routes.findIndex(
+      (r) => r.table === table && r.vip === vip && r.target === target && (id === undefined || r.id === id),
+    );
+    if (at >= 0) routes.splice(at, 1);
+  };
+  for (const change of changes) {
+    if (change.kind === 'delete') drop(change.table, change.vip, change.target, change.id);
+    if (change.kind === 'replace') drop(change.table, change.vip, change.from, change.id);
+    if (change.kind !== 'delete') {
+      routes.push({ table: change.table, vip: change.vip, target: change.target, owner, state: 'active' });
+    }
+  }
+  return routes;
 }

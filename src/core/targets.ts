@@ -1,4 +1,5 @@
 import type { Candidate } from './model.js';
+import type { Reason } from './reasons.js';
 
 function rankOf(candidate: Candidate): string {
   return candidate.rank ?? candidate.target;
@@ -45,8 +46,8 @@ export function normalizeCandidates(candidates: readonly Candidate[]): readonly 
 
 export type SingleChoice =
   | { readonly kind: 'keep'; readonly target: string }
-  | { readonly kind: 'move'; readonly target: string; readonly reason: string }
-  | { readonly kind: 'none'; readonly reason: string };
+  | { readonly kind: 'move'; readonly target: string; readonly reason: Reason }
+  | { readonly kind: 'none'; readonly reason: Reason };
 
 /**
  * Single-target choice: keep the current target while it is healthy and its route works; otherwise
@@ -62,18 +63,18 @@ export function chooseSingle(
   if (current !== undefined) {
     const mine = ordered.find((c) => c.target === current.target);
     if (current.usable && mine?.healthy) return { kind: 'keep', target: current.target };
-    const why = !current.usable
-      ? `route to ${current.target || '(none)'} is a blackhole`
+    const why: Reason = !current.usable
+      ? { code: 'blackhole', target: current.target }
       : mine === undefined
-        ? `current target ${current.target} is not a candidate`
-        : `current target ${current.target} is unhealthy${mine.reason ? `: ${mine.reason}` : ''}`;
+        ? { code: 'not_candidate', target: current.target }
+        : { code: 'unhealthy', target: current.target, detail: mine.reason };
     const next = healthy.find((c) => c.target !== current.target) ?? healthy[0];
-    if (next === undefined) return { kind: 'none', reason: `${why}; no healthy candidate` };
+    if (next === undefined) return { kind: 'none', reason: { code: 'none_healthy', cause: why } };
     return { kind: 'move', target: next.target, reason: why };
   }
   const first = healthy[0];
-  if (first === undefined) return { kind: 'none', reason: describeNoneHealthy(ordered) };
-  return { kind: 'move', target: first.target, reason: 'no route yet' };
+  if (first === undefined) return { kind: 'none', reason: noneHealthy(ordered) };
+  return { kind: 'move', target: first.target, reason: { code: 'no_route' } };
 }
 
 /** Multi-target choice: the whole healthy set, ordered. */
@@ -84,8 +85,9 @@ export function chooseMulti(candidates: readonly Candidate[]): string[] {
   return targets;
 }
 
-export function describeNoneHealthy(ordered: readonly Candidate[]): string {
-  if (ordered.length === 0) return 'no candidate target';
+/** Why no candidate is usable: there is none, or each is unhealthy (listed with its own reason). */
+export function noneHealthy(ordered: readonly Candidate[]): Reason {
+  if (ordered.length === 0) return { code: 'no_candidate' };
   const detail = ordered.map((c) => `${c.target}${c.reason ? ` (${c.reason})` : ''}`).join(', ');
-  return `no healthy candidate among ${detail}`;
+  return { code: 'none_healthy', detail };
 }

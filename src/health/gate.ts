@@ -42,5 +42,3 @@ export function createGate(options: { rise: number; fall: number }) {
     },
   };
 }
-
-export type Gate = ReturnType<typeof createGate>;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ConfigError, PermanentError, TransientError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 
 /** What portlb needs of an undici Dispatcher (client-node's own dependency). */
 interface Dispatcher {
@@ -102,18 +102,4 @@ export function describeApiError(error: unknown): string {
   }
   if (status !== undefined) return `HTTP ${status}${message ? `: ${message}` : ''}`;
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Maps an API failure onto portlb's error kinds: a missing permission or a refused object repeats
- * until someone changes something (permanent); throttling, conflicts, server errors and network
- * failures are worth retrying (transient).
- */
-export function classifyApiError(what: string, error: unknown): TransientError | PermanentError {
-  const status = httpStatus(error);
-  const message = `${what}: ${describeApiError(error)}`;
-  if (status === 401 || status === 403 || status === 404 || status === 422 || status === 400) {
-    return new PermanentError(message, { cause: error });
-  }
-  return new TransientError(message, { cause: error });
 }

@@ -11,7 +11,7 @@ export interface PodRef {
 }
 
 /** What portlb did, as `kubectl describe pod` shows it. */
-export interface PortlbEvent {
+export interface ObjectEvent {
   readonly regarding: PodRef;
   readonly type: 'Normal' | 'Warning';
   /** CamelCase, e.g. Announced, Withdrawn, Programmed, Failover, Refused. */
@@ -23,7 +23,7 @@ export interface PortlbEvent {
 
 export interface EventRecorder {
   /** Never throws and never blocks: writes are queued, failures are logged and counted. */
-  record(event: PortlbEvent): void;
+  record(event: ObjectEvent): void;
   /** Resolves when every queued write is done (tests, shutdown). */
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,8 @@ import {
   ListWatch,
   Watch,
 } from '@kubernetes/client-node';
+import { TransientError } from '../errors.js';
+import { backoffDelay } from '../runtime/backoff.js';
 import type { Logger } from '../runtime/logger.js';
 import { describeApiError } from './client.js';
 import type { KubeMetrics } from './metrics.js';
@@ -68,8 +70,6 @@ export interface Informer<T> {
   /** The last list/watch works. While false, the cache holds the last known state. */
   up(): boolean;
   lastError(): string | undefined;
-  /** Forces a full relist now (tests, and a caller that suspects a stall). */
-  relist(reason: string): Promise<void>;
 }
 
 function keyOf(obj: KubernetesObject): string {
@@ -117,7 +117,10 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
   const listWithTimeout = async (): Promise<KubernetesListObject<T>> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`list timed out after ${listTimeoutMs} ms`)), listTimeoutMs);
+      timer = setTimeout(
+        () => reject(new TransientError(`list timed out after ${listTimeoutMs} ms`)),
+        listTimeoutMs,
+      );
     });
     try {
       const list = await Promise.race([options.list(), timeout]);
@@ -136,8 +139,7 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     metrics?.apiUp.set({ resource }, 0);
     metrics?.restarts.inc({ resource, reason: 'error' });
     // Full jitter: many sidecars restarting at once after an API outage must not stampede it.
-    const ceiling = Math.min(backoff.maxMs, backoff.minMs * 2 ** Math.min(failures - 1, 16));
-    const delay = backoff.minMs / 2 + Math.random() * ceiling;
+    const delay = backoffDelay(failures - 1, { ...backoff, jitter: 'full' });
     clearTimeout(retryTimer);
     retryTimer = setTimeout(async () => {
       // A connect still in flight would swallow this retry: wait for it, then retry unless a
@@ -236,6 +238,5 @@ export function createInformer<T extends KubernetesObject>(options: InformerOpti
     synced: () => isSynced,
     up: () => isUp,
     lastError: () => error,
-    relist: (reason) => connect(reason),
   };
 }

@@ -72,28 +72,6 @@ export function nodeView(node: V1Node): NodeView {
   };
 }
 
-export type CloudInstance =
-  | { readonly cloud: 'aws'; readonly zone: string; readonly instanceId: string }
-  | { readonly cloud: 'gce'; readonly project: string; readonly zone: string; readonly name: string };
-
-/**
- * A Node's `spec.providerID` as the cloud's instance: `aws:///us-east-1a/i-0abc` (the zone may be
- * empty: `aws:////i-0abc`) or `gce://project/zone/name`. Anything else is on-prem: undefined.
- */
-export function parseProviderId(providerId: string | undefined): CloudInstance | undefined {
-  if (providerId === undefined) return undefined;
-  const aws = /^aws:\/\/\/([^/]*)\/(i-[0-9a-f]+)$/.exec(providerId);
-  if (aws) return { cloud: 'aws', zone: aws[1] ?? '', instanceId: aws[2] ?? '' };
-  const gce = /^gce:\/\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(providerId);
-  if (gce) return { cloud: 'gce', project: gce[1] ?? '', zone: gce[2] ?? '', name: gce[3] ?? '' };
-  return undefined;
-}
-
-/** The Compute API's URL for a GCE instance, as routes report `nextHopInstance`. */
-export function gceInstanceUrl(instance: { project: string; zone: string; name: string }): string {
-  return `https://www.googleapis.com/compute/v1/projects/${instance.project}/zones/${instance.zone}/instances/${instance.name}`;
-}
-
 /** The node's address for a BGP next hop: InternalIP first, then ExternalIP. */
 export function nodeAddress(node: NodeView, family?: 4 | 6): string | undefined {
   const fits = (a: NodeAddress) => family === undefined || a.address.includes(':') === (family === 6);

@@ -2,7 +2,7 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../errors.js';
-import { run, spawnDaemon } from './exec.js';
+import { run, spawnDaemon } from '../system/exec.js';
 import { BACKEND_PORT, GOBGP_API_PORT } from './layout.js';
 import { isRunning } from './procs.js';
 import type { LabProcess, StateStore } from './state.js';

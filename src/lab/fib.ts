@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ip } from './exec.js';
+import { ip } from '../system/exec.js';
 
 /** `ip -j route` output, just the fields a multipath route needs. */
 const routeSchema = z.object({

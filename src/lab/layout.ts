@@ -8,13 +8,10 @@
  */
 
 export const LAB_AS = 65000;
-export const NODE_NET = '10.99.0.0/24';
 export const POD_NET = '10.244.0.0/16';
 export const ROUTER_IP = '10.99.0.1';
 export const ROUTER_CLIENT_IP = '10.97.0.1';
 export const CLIENT_IP = '10.97.0.2';
-export const CLIENT_NET = '10.97.0.0/24';
-export const BACKEND_NET = '10.98.0.0/24';
 export const SIDECAR_PORT = 9402;
 export const BACKEND_PORT = 8080;
 export const GOBGP_API_PORT = 50051;

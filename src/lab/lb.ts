@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { shippedCli } from '../cli/shipped.js';
 import { parseConfig } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { shippedCli } from '../system/shipped.js';
 import { lbConfigInput, lbEnv, writeConfig } from './config.js';
 import { peerDir, startRecorded, waitFor } from './daemons.js';
 import { type Names, podIp } from './layout.js';
@@ -12,7 +13,7 @@ export const lbProcessName = (id: string): string => `lb:${id}`;
 
 function vipOf(state: LabState, lb: LabLb): string {
   const vip = state.services.find((s) => s.name === lb.service)?.vip;
-  if (vip === undefined) throw new Error(`LB ${lb.id}: unknown service ${lb.service}`);
+  if (vip === undefined) throw new ConfigError(`LB ${lb.id}: unknown service ${lb.service}`);
   return vip;
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { ip, run } from './exec.js';
+import { ip, run } from '../system/exec.js';
 import {
   backendIp,
   CLIENT_IP,

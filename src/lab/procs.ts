@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ip } from './exec.js';
+import { ip } from '../system/exec.js';
 import type { LabProcess } from './state.js';
 
 /** Whether `pid` is still the process we started (not a zombie, not a recycled pid). */

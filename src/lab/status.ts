@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { errorMessage } from '../errors.js';
-import { run } from './exec.js';
+import { run } from '../system/exec.js';
 import { type FibRoute, routerTable } from './fib.js';
 import type { Lab } from './lab.js';
 import { nodeIp, ROUTE_REFLECTORS, SIDECAR_PORT } from './layout.js';

@@ -1,9 +1,47 @@
 import type { Config } from '../config/load.js';
 import type { Mode } from '../core/mode.js';
-import type { Provider, Source } from '../providers/types.js';
+import type { Candidate, Cardinality, Change } from '../core/model.js';
+import type { Registry, Source } from '../core/ports.js';
+import type { NodeView, PodView } from '../kube/objects.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Metrics } from '../runtime/metrics.js';
-import type { KubernetesRuntime } from '../sources/kubernetes/runtime.js';
+import type { KubernetesContext } from '../sources/kubernetes/context.js';
+
+/** What a change means on the LB pod, as a Kubernetes Event. */
+export interface ChangeEvent {
+  readonly reason: string;
+  readonly action: string;
+  readonly note: string;
+}
+
+/**
+ * Everything that differs between modes, declared in one place. Nothing outside `src/modes`,
+ * `src/config` and `src/cli` compares a mode's name: the rest of the code asks its descriptor.
+ * Descriptors are cheap to load; `create` imports the mode's SDKs and plumbing only when called.
+ */
+export interface ModeDescriptor {
+  readonly name: Mode;
+  /** `multi`: every healthy LB is a target (ECMP); `single`: one target per destination. */
+  readonly cardinality: Cardinality;
+  /** A VIP with no healthy target: `keep` its route (single: never delete without a replacement) or `withdraw` it. */
+  readonly whenNoneHealthy: 'keep' | 'withdraw';
+  /** `leader`: one writer for all LBs, elected by a Lease; `each`: every LB writes its own routes. */
+  readonly writers: 'leader' | 'each';
+  /** Which LB pods the Kubernetes source makes candidates by default: only this pod, or all. */
+  readonly candidates: 'self' | 'all';
+  /** With `self`: is this pod a candidate only once its own Ready condition is True? */
+  awaitOwnReady(config: Config): boolean;
+  /** The tables the config alone names (`portlb plan`, `sidecar --state`). */
+  configuredTables(config: Config): string[];
+  /** What a static `targets` entry contributes. */
+  staticCandidate(target: Config['targets'][number]): Candidate;
+  /** The target id of an LB pod on a node, from what the Node says (undefined: not known yet). */
+  targetOf(pod: PodView, node: NodeView): string | undefined;
+  /** How a change reads on the LB pod's Events. */
+  changeEvent(change: Change): ChangeEvent;
+  /** Builds the mode's parts for the sidecar. */
+  create(deps: ModeDeps): Promise<ModeParts>;
+}
 
 export interface ModeDeps {
   readonly config: Config;
@@ -13,21 +51,21 @@ export interface ModeDeps {
   readonly trigger: (reason: string) => void;
   /**
    * Present when the config has a `kubernetes` section: desired state from the LB pods, backends
-   * from EndpointSlices, a Lease elector (aws), Events. The sidecar starts and stops it.
+   * from EndpointSlices, a Lease elector (modes with one writer), Events. The sidecar starts and stops it.
    */
-  readonly kubernetes?: KubernetesRuntime | undefined;
+  readonly kubernetes?: KubernetesContext | undefined;
   /** The Node's `spec.providerID` when the sidecar already knows it (`--provider-id`, or read for `auto`). */
   readonly providerId?: string | undefined;
 }
 
 /**
  * What the sidecar runs for one mode. The sidecar owns the loop, the health server and the
- * signals; a mode brings its source, its provider and its own lifecycle (probes, peers, leases).
+ * signals; a mode brings its source, its registry (ownership around its provider) and its own
+ * lifecycle (probes, peers, leases, candidacy).
  */
-export interface ModeRuntime {
-  readonly mode: Mode;
-  readonly source: Source;
-  readonly provider: Provider;
+export interface ModeParts<View = unknown> {
+  readonly source: Source<View>;
+  readonly registry: Registry<View>;
   /** Starts background work (exabgp, probes, informers, leader election). */
   start?(): Promise<void>;
   /** Whether this process may write now (a mode with one writer answers from its Lease). */
@@ -41,5 +79,3 @@ export interface ModeRuntime {
   /** Releases everything `start` acquired. */
   close?(): Promise<void>;
 }
-
-export type ModeFactory = (deps: ModeDeps) => Promise<ModeRuntime>;

@@ -1,10 +1,10 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { formatPath, parseYaml } from '../config/load.js';
-import type { Cardinality, ObservedRoute } from '../core/model.js';
+import type { ObservedRoute } from '../core/model.js';
+import type { Provider } from '../core/ports.js';
 import { ConfigError } from '../errors.js';
 import { createMemoryProvider } from './memory.js';
-import type { Provider } from './types.js';
 
 const observedSchema = z.array(
   z.strictObject({
@@ -42,9 +42,8 @@ export async function readRoutesFile(path: string, { missingOk = false } = {}): 
 export async function createFileProvider(options: {
   path: string;
   tables: readonly string[];
-  cardinality: Cardinality;
   owner: string;
-}): Promise<Provider> {
+}): Promise<Provider<undefined>> {
   const memory = createMemoryProvider({
     ...options,
     routes: await readRoutesFile(options.path, { missingOk: true }),
@@ -52,8 +51,8 @@ export async function createFileProvider(options: {
   return {
     ...memory,
     name: 'file',
-    async apply(changes) {
-      const results = await memory.apply(changes);
+    async apply(changes, context) {
+      const results = await memory.apply(changes, context);
       const temp = `${options.path}.tmp-${process.pid}`;
       await writeFile(temp, `${JSON.stringify(memory.routes(), null, 2)}\n`);
       await rename(temp, options.path);

@@ -1,5 +1,5 @@
-import type { Cardinality, Change, ObservedRoute } from '../core/model.js';
-import type { ApplyResult, Provider } from './types.js';
+import type { Change, ObservedRoute } from '../core/model.js';
+import type { ApplyResult, Provider } from '../core/ports.js';
 
 /**
  * Routes held in memory, like external-dns's inmemory provider: for `portlb plan --observed`,
@@ -7,10 +7,9 @@ import type { ApplyResult, Provider } from './types.js';
  */
 export function createMemoryProvider(options: {
   tables: readonly string[];
-  cardinality: Cardinality;
   owner: string;
   routes?: readonly ObservedRoute[];
-}): Provider & { routes(): ObservedRoute[] } {
+}): Provider<undefined> & { routes(): ObservedRoute[] } {
   let routes: ObservedRoute[] = [...(options.routes ?? [])];
   const same = (r: ObservedRoute, c: Change) => r.table === c.table && r.vip === c.vip;
   const applyOne = (change: Change) => {
@@ -46,13 +45,13 @@ export function createMemoryProvider(options: {
   };
   return {
     name: 'memory',
-    cardinality: options.cardinality,
-    async tables() {
-      return [...options.tables];
-    },
-    async observe(tables) {
-      const wanted = new Set(tables);
-      return routes.filter((r) => wanted.has(r.table));
+    async observe() {
+      const wanted = new Set(options.tables);
+      return {
+        tables: [...options.tables],
+        routes: routes.filter((r) => wanted.has(r.table)),
+        view: undefined,
+      };
     },
     async apply(changes): Promise<ApplyResult[]> {
       return changes.map((change) => {

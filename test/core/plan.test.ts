@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Candidate, DesiredRoute, ObservedRoute, PlanOptions } from '../../src/core/model.js';
 import { plan } from '../../src/core/plan.js';
+import { type Reason, reasonText } from '../../src/core/reasons.js';
+
+/** Entries with their reason as the sentence people read, as the assertions below state them. */
+const spoken = <T extends { reason: Reason }>(entries: readonly T[]) =>
+  entries.map((e) => ({ ...e, reason: reasonText(e.reason) }));
 
 const VIP = '10.1.1.0/24';
 const up = (target: string, rank?: string): Candidate => ({ target, healthy: true, ...(rank && { rank }) });
@@ -120,7 +125,7 @@ describe('plan: single-target clouds (one route per table)', () => {
       single,
     );
     expect(result.changes).toEqual([]);
-    expect(result.skipped).toEqual([
+    expect(spoken(result.skipped)).toEqual([
       {
         table: 't1',
         vip: '10.1.1.0/24',
@@ -155,7 +160,7 @@ describe('plan: single-target clouds (one route per table)', () => {
 
   it('carries the provider handle on replace and delete', () => {
     const result = plan([want([up('eni-b')])], [route('eni-a', { id: 'r-1' })], single);
-    expect(result.changes).toEqual([
+    expect(spoken(result.changes)).toEqual([
       {
         kind: 'replace',
         table: 't1',
@@ -211,12 +216,12 @@ describe('plan: multi-target (BGP ECMP, GCP equal-priority routes)', () => {
   it('keeps current routes when told to keep with nothing healthy', () => {
     const result = plan([want([down('a')])], [route('a')], { ...multi, whenNoneHealthy: 'keep' });
     expect(result.changes).toEqual([]);
-    expect(result.skipped[0]?.reason).toContain('keeping current routes');
+    expect(reasonText(result.skipped[0]!.reason)).toContain('keeping current routes');
   });
 
   it('deletes the later duplicate by its id', () => {
     const result = plan([want([up('a')])], [route('a', { id: 'r2' }), route('a', { id: 'r1' })], multi);
-    expect(result.changes).toEqual([
+    expect(spoken(result.changes)).toEqual([
       {
         kind: 'delete',
         table: 't1',
@@ -257,7 +262,7 @@ describe('plan: odd input never throws', () => {
   it('merges two services that want the same VIP and says so', () => {
     const result = plan([want([up('a')]), want([up('b')], VIP, 'api')], [], multi);
     expect(result.changes.map((c) => c.target)).toEqual(['a', 'b']);
-    expect(result.skipped[0]?.reason).toContain('several services (web, api)');
+    expect(reasonText(result.skipped[0]!.reason)).toContain('several services (web, api)');
   });
 
   it('compares VIPs in canonical form', () => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { shippedCli } from '../../src/cli/shipped.js';
+import { shippedCli } from '../../src/system/shipped.js';
 
 /** The Dockerfile's instructions, one per entry, continuation lines joined. */
 async function instructions(): Promise<{ op: string; args: string }[]> {

@@ -1,15 +1,15 @@
 import { CreateRouteCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MANAGED_TAG, routeMap, type VpcFixture } from '../../bench/support/vpc.js';
+import type { Change } from '../../src/core/model.js';
+import { reasonText } from '../../src/core/reasons.js';
 import { PermanentError, TransientError } from '../../src/errors.js';
 import { Ec2PermanentError, Ec2TransientError } from '../../src/providers/aws/errors.js';
 import { createEc2Provider } from '../../src/providers/aws/provider.js';
-import { createTableSnapshot } from '../../src/providers/aws/snapshot.js';
-import { createCandidateSource } from '../../src/providers/aws/source.js';
 import { silentLogger } from '../../src/runtime/logger.js';
-import { createReconciler } from '../../src/runtime/reconcile.js';
+import { MANAGED_TAG, routeMap, type VpcFixture } from '../fixtures/aws/vpc.js';
 import { type FaultRules, injectFaults } from './aws-fault-layer.js';
 import {
+  awsReconciler,
   type CountingClient,
   ec2Error,
   fixture,
@@ -53,19 +53,15 @@ describe('EC2 provider: failures moto does not produce', () => {
   const table = () => vpc.tables[0]!;
   const enis = () => vpc.nodes.map((n) => n.eni).sort();
 
-  function parts() {
-    const logger = silentLogger();
-    const snapshot = createTableSnapshot(client.ec2, { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } });
-    const source = createCandidateSource({
-      snapshot,
-      owner: 'portlb',
+  function parts(ec2 = client.ec2) {
+    const reconciler = awsReconciler(ec2, { tags: { [MANAGED_TAG.key]: MANAGED_TAG.value } }, [VIP], {
       services: [{ name: 'web', vip: VIP }],
-      staleSeconds: 180,
-      now: nowMs,
-      logger,
     });
-    const provider = createEc2Provider({ ec2: client.ec2, snapshot, owner: 'portlb', vips: [VIP], logger });
-    return { source, provider, reconciler: createReconciler({ source, provider, owner: 'portlb', logger }) };
+    const { source, registry } = reconciler;
+    /** The registry's apply, after its own read: what one pass does, with the plan handed in. */
+    const apply = async (changes: Change[]) =>
+      registry.apply(changes, { observation: await registry.observe(), next: [] });
+    return { source, registry, apply, reconciler };
   }
 
   async function routeTo(eni: string) {
@@ -85,7 +81,7 @@ describe('EC2 provider: failures moto does not produce', () => {
     expect(outcome.applied).toEqual([
       expect.objectContaining({ kind: 'replace', from: dead, target: alive }),
     ]);
-    expect(outcome.applied[0]?.reason).toMatch(/blackhole/);
+    expect(reasonText(outcome.applied[0]!.reason)).toMatch(/blackhole/);
     expect((await routeMap(client.ec2, table())).get(VIP)).toBe(alive);
   });
 
@@ -93,16 +89,17 @@ describe('EC2 provider: failures moto does not produce', () => {
     // prepare: the provider observed no route; another writer creates one before our CreateRoute
     faults.routeAlreadyExists = true;
     const [lowest, other] = enis();
-    const { source, provider } = parts();
-    const desired = await source.desired();
-    const tables = await provider.tables();
-    const observed = await provider.observe(tables);
+    const { source, registry } = parts();
+    const observation = await registry.observe();
+    const desired = await source.desired(observation);
+    const observed = observation.routes;
     await routeTo(other!);
     client.reset();
     // act
-    const results = await provider.apply([
-      { kind: 'create', table: table(), vip: VIP, target: lowest!, reason: 'test' },
-    ]);
+    const results = await registry.apply(
+      [{ kind: 'create', table: table(), vip: VIP, target: lowest!, reason: { code: 'no_route' } }],
+      { observation, next: [] },
+    );
     // assess
     expect(desired[0]?.candidates).toHaveLength(2);
     expect(observed).toEqual([]);
@@ -124,14 +121,15 @@ describe('EC2 provider: failures moto does not produce', () => {
     // prepare
     faults.routeAlreadyExists = true;
     const [lowest] = enis();
-    const { provider } = parts();
-    await provider.observe(await provider.tables());
+    const { registry } = parts();
+    const observation = await registry.observe();
     await routeTo(lowest!);
     client.reset();
     // act
-    const results = await provider.apply([
-      { kind: 'create', table: table(), vip: VIP, target: lowest!, reason: 'test' },
-    ]);
+    const results = await registry.apply(
+      [{ kind: 'create', table: table(), vip: VIP, target: lowest!, reason: { code: 'no_route' } }],
+      { observation, next: [] },
+    );
     // assess
     expect(results[0]?.error).toBeUndefined();
     expect(client.calls).not.toContain('ReplaceRoute');
@@ -140,18 +138,27 @@ describe('EC2 provider: failures moto does not produce', () => {
   it('falls back to CreateRoute when ReplaceRoute finds no route (moto answers InvalidParameterValue)', async () => {
     // prepare
     const [lowest] = enis();
-    const { provider } = parts();
+    // The adapter itself: the registry would refuse to replace a route it did not observe.
+    const provider = createEc2Provider({
+      ec2: client.ec2,
+      tables: { ids: [table()] },
+      logger: silentLogger(),
+    });
+    const observation = await provider.observe();
     // act
-    const results = await provider.apply([
-      {
-        kind: 'replace',
-        table: table(),
-        vip: VIP,
-        from: 'eni-00000000000000009',
-        target: lowest!,
-        reason: 'test',
-      },
-    ]);
+    const results = await provider.apply(
+      [
+        {
+          kind: 'replace',
+          table: table(),
+          vip: VIP,
+          from: 'eni-00000000000000009',
+          target: lowest!,
+          reason: { code: 'unhealthy' },
+        },
+      ],
+      { observation, next: [] },
+    );
     // assess
     expect(results[0]?.error).toBeUndefined();
     expect(client.calls).toContain('CreateRoute');
@@ -185,17 +192,10 @@ describe('EC2 provider: failures moto does not produce', () => {
       error: ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503),
       times: 2,
     });
-    const snapshot = createTableSnapshot(retrying.ec2, { ids: [table()] });
-    const provider = createEc2Provider({
-      ec2: retrying.ec2,
-      snapshot,
-      owner: 'portlb',
-      vips: [VIP],
-      logger: silentLogger(),
-    });
+    const { apply } = parts(retrying.ec2);
     // act
-    const results = await provider.apply([
-      { kind: 'create', table: table(), vip: VIP, target: enis()[0]!, reason: 'test' },
+    const results = await apply([
+      { kind: 'create', table: table(), vip: VIP, target: enis()[0]!, reason: { code: 'no_route' } },
     ]);
     // assess
     expect(results[0]?.error).toBeUndefined();

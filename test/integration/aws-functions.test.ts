@@ -8,16 +8,20 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { CreateEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MANAGED_TAG, routeMap, type VpcFixture } from '../../bench/support/vpc.js';
 import type { HandlerResult } from '../../functions/aws/handler.js';
-import { candidateTagKey, podId } from '../../src/providers/aws/candidacy.js';
+import { reasonText } from '../../src/core/reasons.js';
 import {
   LIFECYCLE_DETAIL_TYPE,
   LIFECYCLE_SOURCE,
   type LifecycleDetail,
-} from '../../src/providers/aws/lifecycle.js';
-import { decodeRecords } from '../../src/providers/aws/records.js';
+} from '../../src/publishers/aws/lifecycle-event.js';
+import { decodeRecords } from '../../src/registry/aws/records.js';
+import { candidateTagKey, podId } from '../../src/sources/aws/candidacy.js';
+import { startCountingProxy } from '../fixtures/aws/counting-proxy.js';
+import { motoClientConfig } from '../fixtures/aws/moto.js';
+import { MANAGED_TAG, routeMap, type VpcFixture } from '../fixtures/aws/vpc.js';
 import {
   type CountingClient,
   fixture,
@@ -112,7 +116,7 @@ async function startLambda(name: string, env: Record<string, string | undefined>
         child.send({ id, event });
       }),
     stop: () => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+      if (child.exitCode === null && !child.killed) child.kill('SIGTERM');
     },
   };
   running.push(lambda);
@@ -223,6 +227,47 @@ describe('Lambda handlers from the built bundle, against moto', () => {
     expect(await targets()).toEqual(all(node(1).eni));
   });
 
+  it('cannot move routes off a dying instance with no healthy LB left: says so in a warning, a metric and an event', async () => {
+    // prepare: the other LBs drain; the function announces on a bus, through a counting proxy
+    for (const n of vpc.nodes.slice(1)) await publishCandidacy(client.ec2, vpc, n, 'draining', nowMs());
+    await new EventBridgeClient({ ...motoClientConfig(moto.endpoint) }).send(
+      new CreateEventBusCommand({ Name: 'portlb-stuck-test' }),
+    );
+    const proxy = await startCountingProxy(moto.endpoint);
+    const announcing = await startLambda('instance-event', {
+      ...env,
+      PORTLB_EVENT_BUS: 'portlb-stuck-test',
+      PORTLB_EVENTS_ENDPOINT: proxy.endpoint,
+    });
+    try {
+      // act
+      const result = await announcing.invoke(stateChange(node(0).instanceId, 'stopping'));
+      // assess: nothing moved, and every route left behind is named
+      expect(result).toMatchObject({ status: 'unchanged' });
+      expect('stuck' in result && result.stuck?.map((s) => `${s.table} ${s.vip} ${s.target}`).sort()).toEqual(
+        vpc.tables.flatMap((t) => VIPS.map((vip) => `${t} ${vip} ${node(0).eni}`)).sort(),
+      );
+      expect(await targets()).toEqual(all(node(0).eni));
+      const warning = announcing.logs
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((l) => l.event === 'routes_stuck');
+      expect(warning).toMatchObject({ level: 'warn', vips: [...VIPS].sort(), RoutesStuck: 4 });
+      expect(JSON.stringify(warning?._aws)).toContain('"Name":"RoutesStuck"');
+      const [put] = proxy
+        .bodies('PutEvents')
+        .map((b) => JSON.parse(b) as { Entries: Record<string, string>[] });
+      expect(put?.Entries[0]).toMatchObject({
+        EventBusName: 'portlb-stuck-test',
+        Source: 'portlb.functions',
+        DetailType: 'portlb Route Stuck',
+      });
+      expect(JSON.parse(put?.Entries[0]?.Detail ?? '{}')).toMatchObject({ instanceId: node(0).instanceId });
+    } finally {
+      announcing.stop();
+      await proxy.close();
+    }
+  });
+
   it('does not pick a candidate whose instance is itself gone', async () => {
     // prepare: node 1 terminated too, its candidacy still says ready
     await client.ec2.send(new TerminateInstancesCommand({ InstanceIds: [node(1).instanceId] }));
@@ -323,7 +368,7 @@ describe('Lambda handlers from the built bundle, against moto', () => {
     expect(adopt).toMatchObject({ status: 'unchanged' });
     expect(before).toEqual([VIPS, VIPS].map((v) => [...v].sort()));
     expect(result).toMatchObject({ status: 'changed' });
-    expect('applied' in result && result.applied.map((c) => [c.kind, c.vip, c.reason])).toEqual(
+    expect('applied' in result && result.applied.map((c) => [c.kind, c.vip, reasonText(c.reason)])).toEqual(
       vpc.tables.map(() => ['delete', retired, 'VIP no longer configured']),
     );
     expect(logs.join('\n')).toMatch(/"event":"delete".*"reason":"VIP no longer configured"/);

@@ -1,8 +1,12 @@
 import { CreateRouteCommand, CreateTagsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
-import { type Moto, motoClientConfig, startMoto } from '../../bench/support/moto.js';
-import { buildVpc, type VpcFixture } from '../../bench/support/vpc.js';
-import { type CandidateState, candidateTag, podId } from '../../src/providers/aws/candidacy.js';
+import { awsRoutePipeline } from '../../src/modes/aws/routes.js';
 import { countCalls } from '../../src/providers/aws/instrument.js';
+import type { TableSelector } from '../../src/providers/aws/tables.js';
+import { createController } from '../../src/runtime/controller.js';
+import { silentLogger } from '../../src/runtime/logger.js';
+import { type CandidateState, candidateTag, podId } from '../../src/sources/aws/candidacy.js';
+import { type Moto, motoClientConfig, startMoto } from '../fixtures/aws/moto.js';
+import { buildVpc, type VpcFixture } from '../fixtures/aws/vpc.js';
 
 // Tests never reach a real AWS endpoint or the instance metadata service.
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -105,4 +109,35 @@ export async function createRoutes(
       new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: vip, NetworkInterfaceId: eni }),
     );
   }
+}
+
+/**
+ * The sidecar's AWS pass as the tests drive it: one controller run that throws its failure, as
+ * the sidecar's loop does (it hands the error to the loop's retry).
+ */
+export function awsReconciler(
+  ec2: EC2Client,
+  selector: TableSelector,
+  vips: readonly string[],
+  options: { services?: { name: string; vip: string }[] } = {},
+) {
+  const logger = silentLogger();
+  const parts = awsRoutePipeline({
+    ec2,
+    tables: selector,
+    owner: 'portlb',
+    services: options.services ?? vips.map((vip, i) => ({ name: `web${i}`, vip })),
+    staleSeconds: 180,
+    now: nowMs,
+    logger,
+  });
+  const controller = createController(parts.pipeline, { logger });
+  return {
+    ...parts,
+    async reconcile(why = 'test') {
+      const outcome = await controller.runOnce(why);
+      if (outcome.error) throw outcome.error;
+      return outcome;
+    },
+  };
 }

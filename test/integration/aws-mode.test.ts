@@ -6,19 +6,21 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateEventBusCommand, EventBridgeClient, type PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { motoClientConfig } from '../../bench/support/moto.js';
-import { MANAGED_TAG, routeMap, type VpcFixture } from '../../bench/support/vpc.js';
 import { runPass } from '../../functions/aws/pass.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createAwsMode, createAwsModeFromConfig } from '../../src/modes/aws.js';
-import type { ModeRuntime } from '../../src/modes/types.js';
-import { candidateTagKey, decodeCandidacies, podId } from '../../src/providers/aws/candidacy.js';
-import { lifecycleDetailSchema } from '../../src/providers/aws/lifecycle.js';
+import { awsMode } from '../../src/modes/aws/index.js';
+import { createAwsMode, createAwsModeFromConfig } from '../../src/modes/aws/sidecar.js';
+import { modePipeline } from '../../src/modes/pipeline.js';
+import type { ModeParts } from '../../src/modes/types.js';
 import type { EventsPort } from '../../src/providers/aws/port.js';
+import { lifecycleDetailSchema } from '../../src/publishers/aws/lifecycle-event.js';
+import { createController } from '../../src/runtime/controller.js';
 import type { LeaderElector } from '../../src/runtime/leader.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
-import { createReconciler } from '../../src/runtime/reconcile.js';
+import { candidateTagKey, decodeCandidacies, podId } from '../../src/sources/aws/candidacy.js';
+import { motoClientConfig } from '../fixtures/aws/moto.js';
+import { MANAGED_TAG, routeMap, type VpcFixture } from '../fixtures/aws/vpc.js';
 import {
   type CountingClient,
   fixture,
@@ -79,7 +81,7 @@ describe('aws mode (sidecar) against moto', () => {
   let moto: Moto;
   let client: CountingClient;
   let vpc: VpcFixture;
-  const started: ModeRuntime[] = [];
+  const started: ModeParts[] = [];
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -103,7 +105,7 @@ describe('aws mode (sidecar) against moto', () => {
     i: number,
     leader: LeaderElector,
     options: { publish?: 'tags' | 'eventbridge'; events?: EventsPort; healthy?: () => boolean } = {},
-  ): Promise<{ runtime: ModeRuntime; reconcile: () => Promise<number> }> {
+  ): Promise<{ runtime: ModeParts; reconcile: () => Promise<number> }> {
     const config = awsConfig(
       {
         region: 'us-east-1',
@@ -127,12 +129,17 @@ describe('aws mode (sidecar) against moto', () => {
     );
     started.push(runtime);
     await runtime.start?.();
-    const reconciler = createReconciler({
-      source: runtime.source,
-      provider: runtime.provider,
-      owner: 'portlb',
-      logger: silentLogger(),
-    });
+    const controller = createController(
+      modePipeline(awsMode, { source: runtime.source, registry: runtime.registry }),
+      { logger: silentLogger() },
+    );
+    const reconciler = {
+      reconcile: async (why: string) => {
+        const outcome = await controller.runOnce(why);
+        if (outcome.error) throw outcome.error;
+        return outcome;
+      },
+    };
     return {
       runtime,
       reconcile: async () =>
@@ -288,6 +295,43 @@ describe('aws mode (sidecar) against moto', () => {
       candidateTagKey('portlb', node(2).instanceId, podId('portlb/lb-2')),
     );
     for (const table of vpc.tables) expect((await routeMap(client.ec2, table)).get(VIP)).toBe(node(1).eni);
+  });
+
+  it('refuses a VIP inside the VPC before it writes anything, its candidacy included', async () => {
+    // prepare: the fixture's VPC is 10.0.0.0/16; aws.vpcCidrs would do, the table's local route does
+    const config = parseConfig(
+      {
+        mode: 'aws',
+        allowedVipPools: ['10.0.0.0/8'],
+        services: [
+          {
+            name: 'web',
+            vip: '10.0.200.0/24',
+            ports: [{ port: 80 }],
+            backends: { static: [{ address: '10.0.1.10', port: 8080 }] },
+          },
+        ],
+        aws: { routeTables: { ids: [...vpc.tables] } },
+      },
+      { NODE_NAME: 'node-0', HOST_IP: node(0).ip, POD_NAME: 'lb-0', POD_NAMESPACE: 'portlb' },
+    );
+    const runtime = await createAwsMode(
+      { config, logger: silentLogger(), metrics: createMetrics({ defaults: false }), trigger: () => {} },
+      {
+        ec2: client.ec2,
+        leader: handLeader(true),
+        providerId: () => `aws:///us-east-1a/${node(0).instanceId}`,
+        healthy: () => true,
+        checkMs: 60_000,
+      },
+    );
+    started.push(runtime);
+    // act + assess
+    await expect(runtime.start?.()).rejects.toThrow(
+      /VIP 10\.0\.200\.0\/24 overlaps VPC CIDR 10\.0\.0\.0\/16/,
+    );
+    expect(client.writes()).toBe(0);
+    expect((await candidacies()).flat()).toEqual([]);
   });
 
   it('is not ready, and publishes nothing, until it knows its instance', async () => {

@@ -10,16 +10,13 @@ import {
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MANAGED_TAG, routeMap, type VpcFixture } from '../../bench/support/vpc.js';
+import { reasonText } from '../../src/core/reasons.js';
 import { ConfigError, PermanentError } from '../../src/errors.js';
-import { createEc2Provider } from '../../src/providers/aws/provider.js';
-import { decodeRecords, packRecords } from '../../src/providers/aws/records.js';
-import { createTableSnapshot } from '../../src/providers/aws/snapshot.js';
-import { createCandidateSource } from '../../src/providers/aws/source.js';
 import type { TableSelector } from '../../src/providers/aws/tables.js';
-import { silentLogger } from '../../src/runtime/logger.js';
-import { createReconciler } from '../../src/runtime/reconcile.js';
+import { decodeRecords, packRecords } from '../../src/registry/aws/records.js';
+import { MANAGED_TAG, routeMap, type VpcFixture } from '../fixtures/aws/vpc.js';
 import {
+  awsReconciler,
   type CountingClient,
   createRoutes,
   fixture,
@@ -33,18 +30,7 @@ import {
 const VIPS = ['192.0.2.0/24', '198.51.100.16/28'];
 
 function reconcilerFor(client: CountingClient, selector: TableSelector, vips = VIPS) {
-  const logger = silentLogger();
-  const snapshot = createTableSnapshot(client.ec2, selector);
-  const source = createCandidateSource({
-    snapshot,
-    owner: 'portlb',
-    services: vips.map((vip, i) => ({ name: `web${i}`, vip })),
-    staleSeconds: 180,
-    now: nowMs,
-    logger,
-  });
-  const provider = createEc2Provider({ ec2: client.ec2, snapshot, owner: 'portlb', vips, logger });
-  return createReconciler({ source, provider, owner: 'portlb', logger });
+  return awsReconciler(client.ec2, selector, vips);
 }
 
 describe('EC2 provider against moto', () => {
@@ -181,7 +167,7 @@ describe('EC2 provider against moto', () => {
     const outcome = await reconciler.reconcile('test');
     // assess
     expect(outcome.applied).toHaveLength(0);
-    expect(outcome.plan.skipped.some((s) => s.reason.includes('keeping the route'))).toBe(true);
+    expect(outcome.plan.skipped.some((s) => reasonText(s.reason).includes('keeping the route'))).toBe(true);
     expect((await routeMap(client.ec2, vpc.tables[0]!)).get(VIPS[0]!)).toBe(node(0).eni);
   });
 
@@ -225,9 +211,9 @@ describe('EC2 provider against moto', () => {
     const routes = await routeMap(client.ec2, table);
     expect(routes.get(VIPS[0]!)).toBe(igwId);
     expect(routes.get('203.0.113.0/24')).toBe(node(2).eni);
-    expect(outcome.plan.skipped.some((s) => s.table === table && s.reason.includes('does not own'))).toBe(
-      true,
-    );
+    expect(
+      outcome.plan.skipped.some((s) => s.table === table && reasonText(s.reason).includes('does not own')),
+    ).toBe(true);
   });
 
   it('selects tables by id as well as by tag', async () => {
@@ -327,7 +313,7 @@ describe('EC2 provider against moto', () => {
       const steadyCalls = client.counts();
       // assess
       expect(recordedBefore).toEqual([A, B].sort());
-      expect(outcome.applied.map((c) => [c.kind, c.table, c.vip, c.reason])).toEqual(
+      expect(outcome.applied.map((c) => [c.kind, c.table, c.vip, reasonText(c.reason)])).toEqual(
         [...vpc.tables].sort().map((t) => ['delete', t, B, 'VIP no longer configured']),
       );
       for (const t of vpc.tables) {
@@ -372,7 +358,7 @@ describe('EC2 provider against moto', () => {
       // act
       const outcome = await reconcilerFor(client, byTag, [A]).reconcile('test');
       // assess
-      expect(outcome.applied.map((c) => [c.kind, c.vip, c.reason])).toEqual([
+      expect(outcome.applied.map((c) => [c.kind, c.vip, reasonText(c.reason)])).toEqual([
         ['delete', B, expect.stringMatching(/^VIP no longer configured; its route was already gone/)],
       ]);
       expect(client.counts().DeleteRoute).toBeUndefined();

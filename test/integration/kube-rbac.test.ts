@@ -6,9 +6,10 @@ import { createNodeAgent } from '../../src/agent/agent.js';
 import { createRouteTable } from '../../src/agent/iproute.js';
 import { type Config, parseConfig, parseYaml } from '../../src/config/load.js';
 import { httpStatus } from '../../src/kube/client.js';
+import { modeDescriptor } from '../../src/modes/index.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
-import { createKubernetesRuntime, type KubernetesRuntime } from '../../src/sources/kubernetes/runtime.js';
+import { createKubernetesContext, type KubernetesContext } from '../../src/sources/kubernetes/context.js';
 import { eventually, fixtures } from './kube/fixtures.js';
 import { type KubeTestServer, startKube } from './kube/harness.js';
 import { createNodeNetns, type NodeNetns, netnsList } from './node-netns.js';
@@ -50,7 +51,7 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
   let sidecarToken: string;
   let agentToken: string;
   let sidecar: KubeConfig;
-  const runtimes: KubernetesRuntime[] = [];
+  const runtimes: KubernetesContext[] = [];
   let netns: NodeNetns | undefined;
 
   beforeAll(async () => {
@@ -97,9 +98,9 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
   it('the sidecar works with exactly its Role: LB pods, Nodes, EndpointSlices, its Lease, Events', async () => {
     const config = await exampleConfig('web-lb-1', 'n1');
     // aws: every LB pod is a candidate and one writer holds the Lease.
-    const aws = createKubernetesRuntime({
+    const aws = createKubernetesContext({
       config,
-      mode: 'aws',
+      mode: modeDescriptor('aws'),
       logger: silentLogger(),
       metrics: createMetrics({ defaults: false }),
       trigger: () => {},
@@ -130,7 +131,7 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
           vip: '203.0.113.0/28',
           from: 'eni-1',
           target: 'eni-2',
-          reason: 'test',
+          reason: { code: 'unhealthy', target: 'eni-1', detail: 'test' },
         },
       ],
       [],
@@ -155,9 +156,9 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
     expect(await watchLeases({})).toBe('HTTP 403');
 
     // bgp: only the own pod, and only the own Node (a field-selected watch).
-    const bgp = createKubernetesRuntime({
+    const bgp = createKubernetesContext({
       config: await exampleConfig('web-lb-2', 'n2'),
-      mode: 'bgp',
+      mode: modeDescriptor('bgp'),
       logger: silentLogger(),
       metrics: createMetrics({ defaults: false }),
       trigger: () => {},

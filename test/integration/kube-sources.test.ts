@@ -5,14 +5,11 @@ import { createEventRecorder, type EventRecorder } from '../../src/kube/events.j
 import { createInformer } from '../../src/kube/informer.js';
 import { kubeMetrics } from '../../src/kube/metrics.js';
 import { pruneNode } from '../../src/kube/prune.js';
+import { gcpMode } from '../../src/modes/gcp/index.js';
 import { createLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createEndpointSliceBackends } from '../../src/sources/kubernetes/backends.js';
-import {
-  createKubernetesSource,
-  defaultTargetOf,
-  type KubernetesSource,
-} from '../../src/sources/kubernetes/source.js';
+import { createKubernetesSource, type KubernetesSource } from '../../src/sources/kubernetes/source.js';
 import { eventually, fixtures } from './kube/fixtures.js';
 import { type KubeTestServer, startKube } from './kube/harness.js';
 
@@ -51,7 +48,7 @@ describe('Kubernetes sources on a real API server', () => {
       namespace: NS,
       lbPodSelector: 'app=portlb-lb',
       services: [{ name: 'web', vip: '10.1.1.0/24' }],
-      targetOf: defaultTargetOf('gcp'),
+      targetOf: gcpMode.targetOf,
       relistMs: 60_000,
       logger,
       metrics: kubeMetrics(metrics.registry),

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/lab/daemons.js';
-import { ip } from '../../src/lab/exec.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
 import { isOurs } from '../../src/lab/procs.js';
 import { type LabState, readState, STATE_FILE } from '../../src/lab/state.js';
+import { ip } from '../../src/system/exec.js';
 import { labUnavailable } from './lab-helpers.js';
 
 // `down` must remove everything `up` started, even when `up` failed or was killed half-way.

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ip } from '../../src/lab/exec.js';
 import { routerNextHops } from '../../src/lab/fib.js';
 import {
   kill,
@@ -14,6 +13,7 @@ import {
   scaleService,
   waitForReflectors,
 } from '../../src/lab/lab.js';
+import { ip } from '../../src/system/exec.js';
 import { labUnavailable } from './lab-helpers.js';
 
 // The paper's Fig. 12, on the upstream router's kernel table, with real FRR, gobgpd and exabgp.

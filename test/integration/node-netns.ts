@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { ip } from '../../src/lab/exec.js';
+import { ip } from '../../src/system/exec.js';
 
 export const POD_GATEWAY_V4 = '10.244.1.1';
 export const POD_GATEWAY_V6 = 'fd00:244::1';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createEventRecorder, type EventsPort, type PortlbEvent } from '../../src/kube/events.js';
+import { createEventRecorder, type EventsPort, type ObjectEvent } from '../../src/kube/events.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 
 function fakeEvents(options: { failing?: boolean } = {}) {
@@ -23,7 +23,7 @@ function fakeEvents(options: { failing?: boolean } = {}) {
   return { api, created, patched };
 }
 
-const event = (note: string, reason = 'Announced'): PortlbEvent => ({
+const event = (note: string, reason = 'Announced'): ObjectEvent => ({
   regarding: { namespace: 'lb', name: 'lb-1', uid: 'u' },
   type: 'Normal',
   reason,

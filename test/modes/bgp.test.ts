@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { DesiredRoute } from '../../src/core/model.js';
 import { ConfigError, TransientError } from '../../src/errors.js';
-import { createBgpMode, exabgpEnv } from '../../src/modes/bgp.js';
+import { bgpMode } from '../../src/modes/bgp/index.js';
+import { createBgpMode, exabgpEnv } from '../../src/modes/bgp/sidecar.js';
 import { createLogger, silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createStaticBackends } from '../../src/sources/backends.js';
-import type { KubernetesRuntime } from '../../src/sources/kubernetes/runtime.js';
+import type { KubernetesContext } from '../../src/sources/kubernetes/context.js';
 
 const doc = {
   mode: 'bgp',
@@ -40,7 +41,7 @@ async function mode(
     ({
       source: { desired: lifecycle },
       backends: createStaticBackends(config),
-    } as unknown as KubernetesRuntime);
+    } as unknown as KubernetesContext);
   return createBgpMode({
     config,
     logger,
@@ -60,7 +61,8 @@ describe('bgp mode', () => {
         candidates: [{ target: '10.99.0.11', healthy: false, reason: 'health gate: not probed yet' }],
       },
     ]);
-    expect(runtime.provider).toMatchObject({ name: 'bgp', cardinality: 'multi' });
+    expect(runtime.registry).toMatchObject({ name: 'bgp', owner: 'lab' });
+    expect(bgpMode.cardinality).toBe('multi');
     expect(runtime.canWrite?.()).toBe(false);
     expect(runtime.notReady?.()).toEqual([
       'exabgp is not connected',

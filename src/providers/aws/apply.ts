@@ -1,11 +1,11 @@
 import { CreateRouteCommand, DeleteRouteCommand, ReplaceRouteCommand } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
+import { canonicalText } from '../../core/cidr.js';
 import type { Change } from '../../core/model.js';
+import type { ApplyResult } from '../../core/ports.js';
 import { PermanentError } from '../../errors.js';
-import type { ApplyResult } from '../types.js';
 import { call, isEc2Code } from './errors.js';
 import type { Ec2Port } from './port.js';
-import { canonical } from './routes.js';
 import { describeTables } from './tables.js';
 
 type Write = Extract<Change, { kind: 'create' | 'replace' }>;
@@ -54,7 +54,10 @@ function isMissingRoute(error: unknown): boolean {
  */
 async function settleExisting(ec2: Ec2Port, change: Write): Promise<void> {
   const [table] = await describeTables(ec2, { ids: [change.table] });
-  const route = table?.routes.find((r) => canonical(r.destination) === change.vip);
+  const route = table?.routes.find((r) => {
+    const destination = canonicalText(r.destination);
+    return destination.ok && destination.text === change.vip;
+  });
   if (route === undefined) return createRoute(ec2, change); // removed between the two calls
   if (route.kind === 'eni' && route.target === change.target && route.state === 'active') return;
   if (route.kind === 'other') {

@@ -23,6 +23,13 @@ const transientCodes = new Set([
   'IdempotentParameterMismatch',
 ]);
 
+const deniedCodes = new Set([
+  'UnauthorizedOperation',
+  'AuthFailure',
+  'AccessDenied',
+  'AccessDeniedException',
+]);
+
 /** Socket-level failures: the request may never have reached EC2. */
 const networkCodes = new Set([
   'ECONNREFUSED',
@@ -71,8 +78,8 @@ function shape(error: unknown): SdkErrorShape {
   return typeof error === 'object' && error !== null ? (error as SdkErrorShape) : {};
 }
 
-/** The EC2 error code (`RouteAlreadyExists`), or the socket error code, or `Unknown`. */
-export function ec2ErrorCode(error: unknown): string {
+/** The AWS error code (`RouteAlreadyExists`, `AccessDeniedException`), or the socket error code, or `Unknown`. */
+export function awsErrorCode(error: unknown): string {
   const e = shape(error);
   if (typeof e.code === 'string' && networkCodes.has(e.code)) return e.code;
   if (typeof e.name === 'string' && e.name !== 'Error') return e.name;
@@ -83,10 +90,11 @@ export function ec2ErrorCode(error: unknown): string {
 export function isEc2Code(error: unknown, ...codes: string[]): boolean {
   if (error instanceof Ec2TransientError || error instanceof Ec2PermanentError)
     return codes.includes(error.code);
-  return codes.includes(ec2ErrorCode(error));
+  return codes.includes(awsErrorCode(error));
 }
 
-function isTransientSdkError(error: unknown, code: string): boolean {
+/** Throttling, 5xx and failures on the way (no response at all): retrying helps. Any AWS SDK client. */
+export function isTransientAwsError(error: unknown, code: string = awsErrorCode(error)): boolean {
   const e = shape(error);
   const status = e.$metadata?.httpStatusCode;
   if (transientCodes.has(code) || networkCodes.has(code)) return true;
@@ -96,6 +104,11 @@ function isTransientSdkError(error: unknown, code: string): boolean {
   return e.$metadata === undefined && !(error instanceof TypeError);
 }
 
+/** A missing permission: the role needs a grant, and the message should name it. */
+export function isDeniedAwsError(code: string): boolean {
+  return deniedCodes.has(code);
+}
+
 /**
  * Turns an SDK failure into portlb's typed errors, keeping the SDK error as `cause`. Throttling,
  * 5xx and network failures are transient (the loop retries, a Lambda rethrows for EventBridge to
@@ -103,10 +116,10 @@ function isTransientSdkError(error: unknown, code: string): boolean {
  */
 export function toEc2Error(error: unknown, detail: Ec2ErrorDetail): Ec2TransientError | Ec2PermanentError {
   if (error instanceof Ec2TransientError || error instanceof Ec2PermanentError) return error;
-  const code = ec2ErrorCode(error);
+  const code = awsErrorCode(error);
   const message = typeof shape(error).message === 'string' ? String(shape(error).message) : String(error);
   const on = detail.resource ? ` on ${detail.resource}` : '';
-  if (isTransientSdkError(error, code)) {
+  if (isTransientAwsError(error, code)) {
     return new Ec2TransientError(
       `ec2:${detail.action}${on} failed, will retry (${code}): ${message}`,
       code,
@@ -116,7 +129,7 @@ export function toEc2Error(error: unknown, detail: Ec2ErrorDetail): Ec2Transient
       },
     );
   }
-  if (code === 'UnauthorizedOperation' || code === 'AuthFailure' || code === 'AccessDenied') {
+  if (isDeniedAwsError(code)) {
     return new Ec2PermanentError(
       `ec2:${detail.action}${on} is not permitted (${code}): grant ec2:${detail.action} to this role`,
       code,

@@ -4,6 +4,7 @@ import {
   type Instance,
   ModifyNetworkInterfaceAttributeCommand,
 } from '@aws-sdk/client-ec2';
+import { parseProviderId } from '../../core/provider-id.js';
 import { ConfigError } from '../../errors.js';
 import { call } from './errors.js';
 import type { Ec2Port } from './port.js';
@@ -22,13 +23,10 @@ export interface InstanceView {
   readonly enis: readonly EniView[];
 }
 
-/**
- * The instance behind a Node, from `spec.providerID` (`aws:///us-east-1a/i-0abc...`). Never from
- * IMDS: an ordinary pod cannot reach IMDSv2 (hop limit 1).
- */
-export function parseProviderId(providerId: string): { zone: string; instanceId: string } {
-  const match = /^aws:\/\/\/([a-z0-9-]*)\/(i-[0-9a-f]{8,17})$/.exec(providerId.trim());
-  if (match === null) {
+/** The instance behind a Node, from its `spec.providerID`; a ConfigError when it is not an AWS one. */
+export function awsInstanceId(providerId: string): string {
+  const instance = parseProviderId(providerId);
+  if (instance?.cloud !== 'aws') {
     throw new ConfigError(`providerID "${providerId}" is not an AWS provider id`, [
       {
         path: 'providerID',
@@ -36,7 +34,7 @@ export function parseProviderId(providerId: string): { zone: string; instanceId:
       },
     ]);
   }
-  return { zone: match[1] ?? '', instanceId: match[2] ?? '' };
+  return instance.instanceId;
 }
 
 function toInstanceView(instance: Instance): InstanceView {

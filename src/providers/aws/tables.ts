@@ -3,6 +3,14 @@ import { PermanentError } from '../../errors.js';
 import { call, isEc2Code } from './errors.js';
 import type { Ec2Port } from './port.js';
 
+/** EC2 allows this many tags per resource; candidacies and route records share a table's. */
+export const MAX_TAGS_PER_RESOURCE = 50;
+
+/** How many more tags a table can take. */
+export function tagRoom(tags: Readonly<Record<string, string>>): number {
+  return MAX_TAGS_PER_RESOURCE - Object.keys(tags).length;
+}
+
 /** How the config names the managed tables: explicit ids, or every table carrying these tags. */
 export type TableSelector =
   | { readonly ids: readonly string[] }

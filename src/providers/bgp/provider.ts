@@ -1,66 +1,58 @@
 import type { Change } from '../../core/model.js';
+import type { ApplyResult, Provider } from '../../core/ports.js';
+import { reasonText } from '../../core/reasons.js';
 import { PermanentError } from '../../errors.js';
-import type { ApplyResult, Provider } from '../types.js';
 import { type Route, routeKey } from './protocol.js';
 import type { Speaker, Why } from './speaker.js';
 
 export const BGP_TABLE = 'bgp';
 
-/** A bounded label for the metric; the planner's full sentence goes to the log. */
-export function causeOf(change: Change): string {
-  if (change.kind !== 'delete') return 'healthy';
-  if (change.reason.startsWith('target is unhealthy')) return 'unhealthy';
-  if (change.reason.startsWith('duplicate')) return 'duplicate';
-  return 'not_desired';
+/** The routes a change announces or withdraws. */
+function routesOf(change: Change): Route[] {
+  const target = { vip: change.vip, nextHop: change.target };
+  return change.kind === 'replace' ? [{ vip: change.vip, nextHop: change.from }, target] : [target];
 }
 
 /**
- * The exabgp announcer as a Provider: `multi` (every healthy LB announces, the router does ECMP),
- * one table `bgp` (this speaker's RIB-out), observed = `speaker.observed()`: what exabgp was told,
- * or while it is away the set the next one will be told. Every route it holds is this sidecar's
- * own, so all carry `owner`.
+ * The exabgp speaker as a Provider: one table `bgp` (this speaker's RIB-out), observed = what
+ * exabgp was told (or while it is away, the set the next one will be told). Like MetalLB's session
+ * it is handed the whole set each run (`speaker.set`); the changes only say why each route moved,
+ * for the log and the `cause` label.
  */
-export function createBgpProvider(options: { speaker: Speaker; owner: string }): Provider {
-  const { speaker, owner } = options;
+export function createBgpProvider(options: { speaker: Speaker }): Provider<undefined> {
+  const { speaker } = options;
   return {
     name: 'bgp',
-    cardinality: 'multi',
-    whenNoneHealthy: 'withdraw',
-    async tables() {
-      return [BGP_TABLE];
+    async observe() {
+      return {
+        tables: [BGP_TABLE],
+        routes: speaker.observed().map((r) => ({
+          table: BGP_TABLE,
+          vip: r.vip,
+          target: r.nextHop,
+          state: 'active' as const,
+        })),
+        view: undefined,
+      };
     },
-    async observe(tables) {
-      if (!tables.includes(BGP_TABLE)) return [];
-      return speaker.observed().map((r) => ({
-        table: BGP_TABLE,
-        vip: r.vip,
-        target: r.nextHop,
-        owner,
-        state: 'active' as const,
-      }));
-    },
-    async apply(changes): Promise<ApplyResult[]> {
+    async apply(changes, { next }): Promise<ApplyResult[]> {
       const whys = new Map<string, Why>();
-      const keys = new Map<Change, string[]>();
       for (const change of changes) {
         if (change.table !== BGP_TABLE) continue;
-        const why = { cause: causeOf(change), reason: change.reason };
-        const touch = (route: Route, on: boolean) => {
-          speaker.want(route, on);
-          whys.set(routeKey(route), why);
-          keys.set(change, [...(keys.get(change) ?? []), routeKey(route)]);
-        };
-        if (change.kind === 'replace') touch({ vip: change.vip, nextHop: change.from }, false);
-        touch({ vip: change.vip, nextHop: change.target }, change.kind !== 'delete');
+        const why = { cause: change.reason.code, reason: reasonText(change.reason) };
+        for (const route of routesOf(change)) whys.set(routeKey(route), why);
       }
-      const errors = await speaker.sync(
+      const errors = await speaker.set(
+        next.filter((r) => r.table === BGP_TABLE).map((r) => ({ vip: r.vip, nextHop: r.target })),
         (key) => whys.get(key) ?? { cause: 'resync', reason: 'desired route not yet sent to exabgp' },
       );
       return changes.map((change) => {
         if (change.table !== BGP_TABLE) {
           return { change, error: new PermanentError(`the bgp provider has no table ${change.table}`) };
         }
-        const error = (keys.get(change) ?? []).map((key) => errors.get(key)).find((e) => e !== undefined);
+        const error = routesOf(change)
+          .map((route) => errors.get(routeKey(route)))
+          .find((e) => e !== undefined);
         return error === undefined ? { change } : { change, error };
       });
     },

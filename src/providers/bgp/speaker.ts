@@ -250,18 +250,15 @@ export function createSpeaker(deps: SpeakerDeps) {
         }
       }
     },
-    /** Changes one route of the desired set; `apply` then calls `sync`. */
-    want(route: Route, on: boolean): void {
-      if (on) wanted.set(routeKey(route), route);
-      else wanted.delete(routeKey(route));
-    },
-    /** The whole desired set at once (MetalLB's `Set`), e.g. the empty set on shutdown. */
-    async set(routes: readonly Route[], why: Why): Promise<Map<string, unknown>> {
+    /**
+     * The whole desired set at once (MetalLB's `Set`), e.g. the empty set on shutdown; `why` says
+     * per route key why it is announced or withdrawn.
+     */
+    async set(routes: readonly Route[], why: Why | ((key: string, action: 'announce' | 'withdraw') => Why)) {
       wanted.clear();
       for (const route of routes) wanted.set(routeKey(route), route);
-      return sync(() => why);
+      return sync(typeof why === 'function' ? why : () => why);
     },
-    sync,
     /** What the current exabgp confirmed. */
     announced(): Route[] {
       return [...acked.values()];

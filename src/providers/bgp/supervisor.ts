@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { backoffDelay } from '../../runtime/backoff.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { BgpMetrics } from './metrics.js';
 
@@ -13,13 +14,12 @@ export interface Backoff {
 export const DEFAULT_BACKOFF: Backoff = { minMs: 500, maxMs: 30_000, resetAfterMs: 60_000 };
 
 /**
- * Exponential delay with ±20 % jitter. Hand-written rather than p-retry because a supervisor is
- * not retrying a call that fails: a process that ran fine for an hour and then died must restart
- * at once, so the attempt count resets with the run time.
+ * Exponential delay with ±20 % jitter. A supervisor is not retrying a call that fails: a process
+ * that ran fine for an hour and then died must restart at once, so the attempt count resets with
+ * the run time.
  */
 export function restartDelay(attempt: number, backoff: Backoff, random: () => number = Math.random): number {
-  const base = Math.min(backoff.maxMs, backoff.minMs * 2 ** attempt);
-  return Math.round(base * (0.8 + 0.4 * random()));
+  return backoffDelay(attempt, { ...backoff, jitter: 'spread' }, random);
 }
 
 export interface SupervisorOptions {

@@ -1,45 +1,17 @@
 import { CoreV1Api, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
-import type { Mode } from '../../core/mode.js';
 import type { DesiredRoute } from '../../core/model.js';
+import type { Source } from '../../core/ports.js';
 import { TransientError } from '../../errors.js';
 import type { EventRecorder } from '../../kube/events.js';
 import { createInformer, type Informer } from '../../kube/informer.js';
 import type { KubeMetrics } from '../../kube/metrics.js';
-import {
-  gceInstanceUrl,
-  type NodeView,
-  nodeAddress,
-  nodeView,
-  type PodView,
-  parseProviderId,
-  podView,
-} from '../../kube/objects.js';
+import { type NodeView, nodeView, type PodView, podView } from '../../kube/objects.js';
 import { pruneNode, prunePod } from '../../kube/prune.js';
-import type { Source } from '../../providers/types.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { LbAnnotations } from './annotations.js';
 import { lifecycleToDesired } from './lifecycle.js';
 
 export type TargetOf = (pod: PodView, node: NodeView) => string | undefined;
-
-/**
- * The target id each mode's provider writes, from what the Node says. AWS routes need an ENI id,
- * which no Kubernetes object carries: the default is the instance id, and the AWS mode passes its
- * own `targetOf` (instance -> ENI) when it needs more.
- */
-export function defaultTargetOf(mode: Mode): TargetOf {
-  if (mode === 'bgp') return (pod, node) => pod.hostIp ?? nodeAddress(node);
-  if (mode === 'gcp') {
-    return (_pod, node) => {
-      const instance = parseProviderId(node.providerId);
-      return instance?.cloud === 'gce' ? gceInstanceUrl(instance) : undefined;
-    };
-  }
-  return (_pod, node) => {
-    const instance = parseProviderId(node.providerId);
-    return instance?.cloud === 'aws' ? instance.instanceId : undefined;
-  };
-}
 
 export interface KubernetesSourceOptions {
   readonly kubeConfig: KubeConfig;
@@ -65,6 +37,8 @@ export interface KubernetesSourceOptions {
 }
 
 export interface KubernetesSource extends Source {
+  /** From the informers' caches alone: no pass's observation is needed. */
+  desired(): Promise<DesiredRoute[]>;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Every informer has listed once; before that `desired()` refuses (a transient error). */

@@ -38,16 +38,28 @@ const tableWith = (route: Record<string, string>) => () => ({
   RouteTables: [{ RouteTableId: 'rtb-1', VpcId: 'vpc-1', Routes: [route], Tags: [] }],
 });
 
-const create: Change = { kind: 'create', table: 'rtb-1', vip: '192.0.2.0/24', target: 'eni-b', reason: 't' };
+const create: Change = {
+  kind: 'create',
+  table: 'rtb-1',
+  vip: '192.0.2.0/24',
+  target: 'eni-b',
+  reason: { code: 'no_route' },
+};
 const replace: Change = {
   kind: 'replace',
   table: 'rtb-1',
   vip: '192.0.2.0/24',
   from: 'eni-a',
   target: 'eni-b',
-  reason: 't',
+  reason: { code: 'unhealthy' },
 };
-const remove: Change = { kind: 'delete', table: 'rtb-1', vip: '192.0.2.0/24', target: 'eni-a', reason: 't' };
+const remove: Change = {
+  kind: 'delete',
+  table: 'rtb-1',
+  vip: '192.0.2.0/24',
+  target: 'eni-a',
+  reason: { code: 'not_desired' },
+};
 const names = (sent: Command[]) => sent.map((c) => c.constructor.name.replace(/Command$/, ''));
 
 describe('applyRouteChanges', () => {
@@ -129,13 +141,14 @@ describe('applyRouteChanges', () => {
   });
 
   it('reports every failure per change and keeps going', async () => {
-    const { port } = scripted(fail('UnauthorizedOperation'), ok);
+    const { port, sent } = scripted(fail('UnauthorizedOperation'), ok);
     const results = await applyRouteChanges(port, [replace, { ...remove, vip: '198.51.100.0/24' }], {
       concurrency: 1,
     });
     expect(String(results[0]?.error)).toMatch(/grant ec2:ReplaceRoute/);
     expect(results[1]?.error).toBeUndefined();
-    expect(DeleteRouteCommand).toBeDefined();
+    expect(sent[1]).toBeInstanceOf(DeleteRouteCommand);
+    expect(sent[1]?.input).toEqual({ RouteTableId: 'rtb-1', DestinationCidrBlock: '198.51.100.0/24' });
   });
 });
 

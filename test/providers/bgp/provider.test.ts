@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredRoute } from '../../../src/core/model.js';
-import { plan } from '../../../src/core/plan.js';
+import { afterChanges, plan } from '../../../src/core/plan.js';
+import { bgpMode } from '../../../src/modes/bgp/index.js';
 import { createBgpProvider } from '../../../src/providers/bgp/provider.js';
+import { ownEverything } from '../../../src/registry/simple.js';
 import { fakeExabgp } from './helpers.js';
 
 const desired = (healthy: boolean): DesiredRoute[] => [
@@ -26,25 +28,33 @@ const both = (a: boolean, b: boolean): DesiredRoute[] =>
     ],
   }));
 
+/** One pass as the controller runs it: observe through the registry, plan, apply. */
 async function reconcile(provider: ReturnType<typeof createBgpProvider>, want: DesiredRoute[]) {
-  const tables = await provider.tables();
-  const result = plan(want, await provider.observe(tables), {
+  const registry = ownEverything(provider, 'lab');
+  const observation = await registry.observe();
+  const result = plan(want, observation.routes, {
     owner: 'lab',
-    tables,
-    cardinality: provider.cardinality,
+    tables: observation.tables,
+    cardinality: bgpMode.cardinality,
   });
-  return provider.apply(result.changes);
+  return registry.apply(result.changes, {
+    observation,
+    next: afterChanges(observation.routes, result.changes, 'lab'),
+  });
 }
+
+const observe = async (provider: ReturnType<typeof createBgpProvider>) =>
+  (await ownEverything(provider, 'lab').observe()).routes;
 
 describe('bgp provider', () => {
   it('announces a healthy VIP, reports it as owned and observed, and withdraws it when unhealthy', async () => {
     // prepare
     const { speaker, writer, lines, metric } = fakeExabgp({ autoAck: true });
     speaker.attach(writer);
-    const provider = createBgpProvider({ speaker, owner: 'lab' });
+    const provider = createBgpProvider({ speaker });
     // act + assess
     expect((await reconcile(provider, desired(true))).map((r) => r.error)).toEqual([undefined]);
-    expect(await provider.observe(['bgp'])).toEqual([
+    expect(await observe(provider)).toEqual([
       { table: 'bgp', vip: '10.1.1.0/24', target: '10.99.0.11', owner: 'lab', state: 'active' },
     ]);
     expect(await reconcile(provider, desired(true))).toEqual([]);
@@ -53,7 +63,7 @@ describe('bgp provider', () => {
       'announce route 10.1.1.0/24 next-hop 10.99.0.11',
       'withdraw route 10.1.1.0/24 next-hop 10.99.0.11',
     ]);
-    expect(await provider.observe(['bgp'])).toEqual([]);
+    expect(await observe(provider)).toEqual([]);
     expect(await metric('portlb_bgp_decisions_total')).toEqual([
       'portlb_bgp_decisions_total{action="announce",cause="healthy"} 1',
       'portlb_bgp_decisions_total{action="withdraw",cause="unhealthy"} 1',
@@ -62,7 +72,7 @@ describe('bgp provider', () => {
 
   it('returns a per-change error while exabgp is away', async () => {
     const { speaker } = fakeExabgp();
-    const provider = createBgpProvider({ speaker, owner: 'lab' });
+    const provider = createBgpProvider({ speaker });
     const [result] = await reconcile(provider, desired(true));
     expect(String(result?.error)).toMatch(/exabgp is not connected/);
   });
@@ -70,7 +80,7 @@ describe('bgp provider', () => {
   it('fails a create while exabgp is away once, not on every run, and announces it on connect', async () => {
     // prepare
     const { speaker, writer, lines } = fakeExabgp({ autoAck: true });
-    const provider = createBgpProvider({ speaker, owner: 'lab' });
+    const provider = createBgpProvider({ speaker });
     // act
     const first = await reconcile(provider, desired(true));
     const second = await reconcile(provider, desired(true));
@@ -84,7 +94,7 @@ describe('bgp provider', () => {
   it('tells a reconnecting exabgp only the current set: a VIP that failed while it was away is not re-announced', async () => {
     // prepare: A and B announced and acknowledged, then exabgp goes away
     const { speaker, writer, lines, metric } = fakeExabgp({ autoAck: true });
-    const provider = createBgpProvider({ speaker, owner: 'lab' });
+    const provider = createBgpProvider({ speaker });
     speaker.attach(writer);
     expect(await reconcile(provider, both(true, true))).toHaveLength(2);
     expect(speaker.announced()).toHaveLength(2);
@@ -92,7 +102,7 @@ describe('bgp provider', () => {
     lines.length = 0;
     // act: B's health check fails while exabgp is away, then exabgp comes back
     const whileAway = await reconcile(provider, both(true, false));
-    const observedAway = await provider.observe(['bgp']);
+    const observedAway = await observe(provider);
     speaker.attach(writer);
     await Promise.resolve();
     const afterReconnect = await reconcile(provider, both(true, false));
@@ -103,7 +113,7 @@ describe('bgp provider', () => {
         change: expect.objectContaining({
           kind: 'delete',
           vip: B.vip,
-          reason: expect.stringMatching(/unhealthy/),
+          reason: expect.objectContaining({ code: 'unhealthy' }),
         }),
       },
     ]);
@@ -118,11 +128,13 @@ describe('bgp provider', () => {
 
   it('refuses changes for a table it does not have', async () => {
     const { speaker } = fakeExabgp();
-    const provider = createBgpProvider({ speaker, owner: 'lab' });
-    const [result] = await provider.apply([
-      { kind: 'create', table: 'rtb-1', vip: '10.1.1.0/24', target: 'x', reason: 'r' },
-    ]);
+    const provider = createBgpProvider({ speaker });
+    const observation = await provider.observe();
+    const [result] = await provider.apply(
+      [{ kind: 'create', table: 'rtb-1', vip: '10.1.1.0/24', target: 'x', reason: { code: 'healthy' } }],
+      { observation, next: [] },
+    );
     expect(String(result?.error)).toMatch(/no table rtb-1/);
-    expect(await provider.observe(['rtb-1'])).toEqual([]);
+    expect((await provider.observe()).routes.filter((r) => r.table === 'rtb-1')).toEqual([]);
   });
 });

@@ -48,7 +48,7 @@ describe('API channel and relay', () => {
   it('carries commands to exabgp and its events and acks back, then replaces a restarted exabgp', async () => {
     // prepare
     const { speaker } = fakeExabgp();
-    speaker.want(web, true);
+    await speaker.set([web], { cause: 'healthy', reason: 'test' });
     const socket = join(dir, 'api.sock');
     channel = await startApiChannel({ path: socket, speaker, logger: silentLogger() });
     // act: exabgp starts its process

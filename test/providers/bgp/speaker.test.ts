@@ -9,8 +9,7 @@ describe('speaker', () => {
   it('sends the whole desired set to an exabgp that connects, and counts it announced only once acked', async () => {
     // prepare
     const { speaker, writer, lines, changes, metric } = fakeExabgp();
-    speaker.want(web, true);
-    speaker.want(other, true);
+    await speaker.set([web, other], why);
     // act
     speaker.attach(writer);
     // assess
@@ -43,9 +42,9 @@ describe('speaker', () => {
     expect(speaker.announced()).toEqual([other]);
   });
 
-  it('re-sends the whole set to a session that comes back up, scoped to that neighbor', () => {
+  it('re-sends the whole set to a session that comes back up, scoped to that neighbor', async () => {
     const { speaker, writer, lines } = fakeExabgp();
-    speaker.want(web, true);
+    await speaker.set([web], why);
     speaker.attach(writer);
     speaker.receive('done');
     lines.length = 0;
@@ -80,7 +79,7 @@ describe('speaker', () => {
     const errors = await first;
     expect(errors.get('10.1.1.0/24 10.99.0.11')).toBeInstanceOf(TransientError);
     expect(speaker.announced()).toEqual([]);
-    const second = speaker.sync(() => why);
+    const second = speaker.set([web], why);
     speaker.receive('done');
     expect((await second).size).toBe(0);
     expect(lines).toHaveLength(2);
@@ -136,8 +135,7 @@ describe('speaker', () => {
     speaker.detach(writer, 'relay gone');
     expect(speaker.observed()).toEqual([web, other]);
     lines.length = 0;
-    speaker.want(other, false);
-    const errors = await speaker.sync(() => why);
+    const errors = await speaker.set([web], why);
     expect([...errors.keys()]).toEqual(['10.1.1.0/24 10.99.0.11']); // only the announce still owed
     expect(speaker.observed()).toEqual([web]);
     speaker.attach(writer);

@@ -1,0 +1,35 @@
+import { parseProviderId } from '../../core/provider-id.js';
+import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
+import type { ModeDescriptor } from '../types.js';
+
+/**
+ * `aws`: one route per managed route table to the ENI of one healthy LB node (VPC route tables
+ * have no ECMP), written by the Lease holder or by the lifecycle function.
+ */
+export const awsMode: ModeDescriptor = {
+  name: 'aws',
+  cardinality: 'single',
+  // Never delete a route without a replacement: a stale target may still serve.
+  whenNoneHealthy: 'keep',
+  writers: 'leader',
+  candidates: 'all',
+  awaitOwnReady: () => false,
+  configuredTables(config) {
+    const tables = config.aws?.routeTables;
+    if (tables === undefined) return [];
+    if ('ids' in tables) return [...tables.ids];
+    return [
+      Object.entries(tables.tags)
+        .map(([k, v]) => `tag:${k}=${v}`)
+        .join(','),
+    ];
+  },
+  staticCandidate: cloudStaticCandidate,
+  // No Kubernetes object names the ENI: the instance id, which the AWS source maps to the ENI.
+  targetOf: (_pod, node) => {
+    const instance = parseProviderId(node.providerId);
+    return instance?.cloud === 'aws' ? instance.instanceId : undefined;
+  },
+  changeEvent: cloudChangeEvent,
+  create: async (deps) => (await import('./sidecar.js')).createAwsModeFromConfig(deps),
+};

@@ -1,0 +1,241 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addressFamily, prefix } from '../../core/cidr.js';
+import type { DesiredRoute } from '../../core/model.js';
+import type { Source } from '../../core/ports.js';
+import { ConfigError } from '../../errors.js';
+import { createServiceGates } from '../../health/services.js';
+import { type ApiChannel, startApiChannel } from '../../providers/bgp/channel.js';
+import { createBgpMetrics } from '../../providers/bgp/metrics.js';
+import { createBgpProvider } from '../../providers/bgp/provider.js';
+import { resolveBgpSelf } from '../../providers/bgp/self.js';
+import { createSpeaker } from '../../providers/bgp/speaker.js';
+import { createExabgpSupervisor, type ExabgpSupervisor } from '../../providers/bgp/supervisor.js';
+import { ownEverything } from '../../registry/simple.js';
+import { renderExabgpConfig } from '../../render/exabgp.js';
+import { createStaticBackends } from '../../sources/backends.js';
+import type { ModeDeps, ModeParts } from '../types.js';
+
+const ACK_TIMEOUT_MS = 5000;
+
+/**
+ * The relay exabgp runs as its API process: beside the bundle this module is a chunk of
+ * (dist/cli/chunks/ -> dist/cli/bgp-relay.mjs), or next to it in the tsc build.
+ */
+const RELAY =
+  ['../bgp-relay.mjs', '../../providers/bgp/relay-main.js']
+    .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+    .find((path) => existsSync(path)) ?? fileURLToPath(new URL('../bgp-relay.mjs', import.meta.url));
+
+/**
+ * The environment exabgp runs with: no CLI pipes (several LB speakers share one filesystem in the
+ * lab), logs on stdout for us to collect, and no privilege drop, so that it can reach the
+ * sidecar's socket; `bgp.exabgp.env` may override those. Acks and JSON it may not: the announcer
+ * counts a route as announced only on exabgp's `done`, and reads session state from its JSON.
+ */
+export function exabgpEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    'exabgp.api.cli': 'false',
+    'exabgp.log.destination': 'stdout',
+    'exabgp.daemon.daemonize': 'false',
+    'exabgp.daemon.pid': '',
+    'exabgp.daemon.user': userInfo().username,
+    'exabgp.daemon.drop': 'false',
+    ...extra,
+    'exabgp.api.ack': 'true',
+    'exabgp.api.encoder': 'json',
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * bgp mode: this LB pod announces each VIP with its own node IP as next hop, only while the
+ * service's health gate passes. The sidecar owns exabgp: it writes exabgp's config, starts it
+ * (and restarts it with backoff), and talks to it through a relay over a unix socket.
+ */
+/** This speaker's desired state: from its own gates and pod, no observation needed. */
+type SelfSource = Source & { desired(): Promise<DesiredRoute[]> };
+
+export async function createBgpMode({
+  config,
+  logger,
+  metrics,
+  trigger,
+  kubernetes,
+}: ModeDeps): Promise<ModeParts<undefined> & { source: SelfSource }> {
+  const bgp = config.bgp;
+  if (bgp === undefined)
+    throw new ConfigError('mode bgp needs a "bgp" section', [{ path: 'bgp', message: 'missing' }]);
+  const self = resolveBgpSelf(config);
+  // An IPv6 VIP with an IPv4 next hop needs extended next hops (RFC 8950), which portlb does not
+  // configure yet: refuse it before anything is announced rather than have exabgp reject it forever.
+  const mismatched = config.services.filter((s) => prefix(s.vip).family !== addressFamily(self.nextHop));
+  if (mismatched.length > 0) {
+    throw new ConfigError(`bgp mode: next hop ${self.nextHop} is not of the VIPs' address family`, [
+      ...mismatched.map((s) => ({
+        path: `services[${config.services.indexOf(s)}].vip`,
+        message: `${s.vip} needs a next hop of its own family; this node's is ${self.nextHop}`,
+      })),
+    ]);
+  }
+  const log = logger.child({ component: 'bgp-mode' });
+  const bgpMetrics = createBgpMetrics(metrics);
+  let runDir: string | undefined;
+  let channel: ApiChannel | undefined;
+  let supervisor: ExabgpSupervisor | undefined;
+  const speaker = createSpeaker({
+    peers: bgp.peers.map((p) => p.address),
+    logger,
+    metrics: bgpMetrics,
+    ackTimeoutMs: ACK_TIMEOUT_MS,
+    communities: bgp.communities,
+    onChange: trigger,
+    onStuck: (command) =>
+      supervisor?.restart(`it did not acknowledge "${command}" within ${ACK_TIMEOUT_MS} ms`),
+  });
+  // Static backends from the config, or the ready EndpointSlice endpoints when Kubernetes is on.
+  const gates = createServiceGates({
+    config,
+    backends: kubernetes?.backends ?? createStaticBackends(config),
+    hasKubernetes: kubernetes !== undefined,
+    registry: metrics.registry,
+    logger,
+    onChange: (service) => trigger(`health ${service}`),
+  });
+  const gateOf = gates.gateOf;
+
+  // Desired state is only this speaker: each VIP -> our next hop, healthy while its gate passes
+  // and, with Kubernetes, while its own pod may carry the service (not terminating, node Ready,
+  // not disabled, the service among `portlb.io/services`).
+  const source: SelfSource = {
+    desired: async (): Promise<DesiredRoute[]> => {
+      const lifecycle = kubernetes ? await kubernetes.source.desired() : undefined;
+      return config.services.map((s) => {
+        const gate = gateOf(s.name);
+        const own = lifecycle?.find((r) => r.vip === s.vip)?.candidates[0];
+        const podReason =
+          lifecycle === undefined
+            ? undefined
+            : own === undefined
+              ? 'this LB pod does not serve the service (see portlb.io/services and kubernetes.lbPodSelector)'
+              : own.healthy
+                ? undefined
+                : own.reason;
+        const reasons = [
+          ...(gate.healthy ? [] : [`health gate: ${gate.reason}`]),
+          ...(podReason ? [podReason] : []),
+        ];
+        const reason = reasons.length > 0 ? reasons.join('; ') : undefined;
+        return {
+          vip: s.vip,
+          service: s.name,
+          candidates: [{ target: self.nextHop, healthy: reason === undefined, ...(reason && { reason }) }],
+        };
+      });
+    },
+  };
+
+  return {
+    source,
+    registry: ownEverything(createBgpProvider({ speaker }), config.owner),
+    async start() {
+      runDir = await mkdtemp(join(tmpdir(), 'portlb-bgp-'));
+      const socket = join(runDir, 'api.sock');
+      const run = `${process.execPath} ${RELAY} ${socket}`;
+      if (/\s/.test(`${process.execPath}${RELAY}${socket}`)) {
+        throw new ConfigError(`exabgp cannot run a program whose path has spaces: ${run}`);
+      }
+      channel = await startApiChannel({ path: socket, speaker, logger });
+      const rendered = renderExabgpConfig(config, { run });
+      const file = join(runDir, 'exabgp.conf');
+      await writeFile(file, rendered.text, { mode: 0o600 });
+      log.info(
+        {
+          event: 'start',
+          nextHop: self.nextHop,
+          localAddress: self.localAddress,
+          routerId: self.routerId,
+          config: file,
+        },
+        'bgp speaker starting',
+      );
+      supervisor = createExabgpSupervisor({
+        command: bgp.exabgp.command,
+        args: [file],
+        env: exabgpEnv(bgp.exabgp.env),
+        logger,
+        metrics: bgpMetrics,
+      });
+      supervisor.start();
+      gates.start();
+    },
+    // While exabgp is away, runs go on as long as the speaker holds routes: they drop from its set
+    // what is no longer desired, so that the next exabgp is not told to announce a VIP that failed
+    // its health check meanwhile. Holding nothing there is nothing to drop, and a create would only
+    // fail: exabgp's arrival triggers the run that makes it.
+    canWrite: () => speaker.connected() || speaker.observed().length > 0,
+    notReady() {
+      const reasons: string[] = [];
+      if (!speaker.connected()) {
+        const why = supervisor?.status().lastError;
+        reasons.push(`exabgp is not connected${why ? `: ${why}` : ''}`);
+      }
+      const peers = Object.entries(speaker.peers());
+      if (!peers.some(([, p]) => p.state === 'up')) {
+        const detail = peers.map(([a, p]) => `${a} ${p.state}${p.reason ? ` (${p.reason})` : ''}`).join(', ');
+        reasons.push(`no BGP session is up: ${detail}`);
+      }
+      for (const s of config.services) {
+        const gate = gateOf(s.name);
+        if (!gate.healthy) reasons.push(`service ${s.name} not announced: ${gate.reason}`);
+      }
+      return reasons;
+    },
+    status() {
+      return {
+        bgp: {
+          nextHop: self.nextHop,
+          exabgp: supervisor?.status(),
+          peers: speaker.peers(),
+          announced: speaker.announced(),
+        },
+        health: Object.fromEntries(config.services.map((s) => [s.name, gateOf(s.name)])),
+      };
+    },
+    async shutdown() {
+      await gates.stop();
+      const started = Date.now();
+      const connected = speaker.connected();
+      const announced = speaker.announced().length;
+      const errors = await speaker.set([], {
+        cause: 'shutdown',
+        reason: 'shutting down: withdraw before exit',
+      });
+      if (errors.size > 0) {
+        const err = [...errors.values()].map(String).join('; ');
+        log.warn({ event: 'withdraw_unconfirmed', err }, 'exabgp did not confirm every withdraw');
+      } else if (!connected) {
+        // exabgp is gone, and its sessions with it: the route reflectors dropped its paths.
+        log.info({ event: 'withdrawn', routes: 0 }, 'exabgp is not connected: no session carries our routes');
+      } else {
+        log.info(
+          { event: 'withdrawn', routes: announced, ms: Date.now() - started },
+          announced > 0 ? 'every route withdrawn and acknowledged' : 'nothing was announced',
+        );
+      }
+      log.info({ event: 'drain', seconds: config.drain.seconds }, 'draining');
+      await sleep(config.drain.seconds * 1000);
+    },
+    async close() {
+      await gates.stop();
+      await supervisor?.stop();
+      await channel?.close();
+      if (runDir !== undefined) await rm(runDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { gceInstanceUrl, parseProviderId } from '../../core/provider-id.js';
+import { PermanentError } from '../../errors.js';
+import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
+import type { ModeDescriptor } from '../types.js';
+
+/**
+ * `gcp`: one equal-priority route per healthy LB node (GCP spreads flows over them); every LB
+ * writes only the routes to its own instance.
+ */
+export const gcpMode: ModeDescriptor = {
+  name: 'gcp',
+  cardinality: 'multi',
+  whenNoneHealthy: 'withdraw',
+  writers: 'each',
+  candidates: 'self',
+  awaitOwnReady: () => false,
+  configuredTables: (config) => (config.gcp ? [config.gcp.network] : []),
+  staticCandidate: cloudStaticCandidate,
+  targetOf: (_pod, node) => {
+    const instance = parseProviderId(node.providerId);
+    return instance?.cloud === 'gce' ? gceInstanceUrl(instance) : undefined;
+  },
+  changeEvent: cloudChangeEvent,
+  create: async () => {
+    throw new PermanentError(
+      'mode gcp is not available in this build yet; use --state FILE to write routes to a file',
+    );
+  },
+};
