@@ -1,21 +1,19 @@
-import { createEc2Client, createEventBridgeClient } from '../../src/providers/aws/client.js';
-import { putEvent } from '../../src/publishers/aws/event.js';
+import { createEc2Client } from '../../src/providers/aws/client.js';
 import { createLogger } from '../../src/runtime/logger.js';
-import { parseFunctionEnv } from './env.js';
+import { type FunctionConfig, parseFunctionEnv } from './env.js';
 import type { HandlerDeps } from './handler.js';
-import { runPass, type StuckDetail } from './pass.js';
-
-/** Events portlb's functions put on the portlb bus: routes an instance event could not move. */
-export const STUCK_SOURCE = 'portlb.functions';
-export const STUCK_DETAIL_TYPE = 'portlb Route Stuck';
+import { type PassDeps, runPass } from './pass.js';
 
 /**
  * The composition root the entry files share: reads the environment once per cold start and builds
- * the real clients (endpoints from PORTLB_EC2_ENDPOINT and PORTLB_EVENTS_ENDPOINT, so tests point
- * them at moto). A bad environment is not thrown here: every invocation then logs it and returns
- * without writing.
+ * the one real EC2 client (endpoint from PORTLB_EC2_ENDPOINT, so tests point it at moto); an entry
+ * that announces stuck routes adds its announcer (`announcer`, built from the same config). A bad
+ * environment is not thrown here: every invocation then logs it and returns without writing.
  */
-export function functionDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps {
+export function functionDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  announcer?: (config: FunctionConfig) => PassDeps['announce'],
+): HandlerDeps {
   const parsed = parseFunctionEnv(env);
   const logger = createLogger(parsed.ok ? parsed.config.logLevel : 'info');
   const config = parsed.ok ? parsed.config : undefined;
@@ -24,16 +22,7 @@ export function functionDeps(env: NodeJS.ProcessEnv = process.env): HandlerDeps 
       ? { region: config.region, endpoint: config.endpoint, maxAttempts: config.maxAttempts }
       : { region: env.AWS_REGION ?? 'us-east-1' },
   );
-  const bus = config?.eventBus;
-  const events =
-    config && bus
-      ? createEventBridgeClient({ region: config.region, endpoint: config.eventsEndpoint })
-      : undefined;
-  const announce =
-    events && bus
-      ? (detail: StuckDetail) =>
-          putEvent(events, bus, { source: STUCK_SOURCE, detailType: STUCK_DETAIL_TYPE, detail })
-      : undefined;
+  const announce = config && announcer?.(config);
   return {
     env: parsed,
     logger,

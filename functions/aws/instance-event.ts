@@ -1,3 +1,4 @@
+import { stuckAnnouncer } from './announce.js';
 import { functionDeps } from './compose.js';
 import { isDownState } from './events.js';
 import { createHandler } from './handler.js';
@@ -28,5 +29,5 @@ export const handler = createHandler(
     }
     return { ignore: `${event.kind} events go to another function` };
   },
-  functionDeps(),
+  functionDeps(process.env, stuckAnnouncer),
 );

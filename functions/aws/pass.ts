@@ -1,6 +1,6 @@
 import { DeleteTagsCommand } from '@aws-sdk/client-ec2';
 import type { Change, Skipped } from '../../src/core/model.js';
-import { awsMode } from '../../src/modes/aws/index.js';
+import { awsPlanning } from '../../src/modes/aws/planning.js';
 import { modePipeline } from '../../src/modes/pipeline.js';
 import { call } from '../../src/providers/aws/errors.js';
 import type { InstanceView } from '../../src/providers/aws/instances.js';
@@ -116,7 +116,7 @@ export async function runPass(deps: PassDeps, input: PassInput): Promise<PassOut
           detail: `moving routes off ${input.instanceId}`,
         }
       : undefined;
-  const controller = createController(modePipeline(awsMode, { source, registry, scope }), { logger });
+  const controller = createController(modePipeline(awsPlanning, { source, registry, scope }), { logger });
   const outcome = await controller.runOnce(input.kind);
   const read = source.read();
   const published = read?.published;

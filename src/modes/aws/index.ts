@@ -1,6 +1,7 @@
 import { parseProviderId } from '../../core/provider-id.js';
 import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
 import type { ModeDescriptor } from '../types.js';
+import { awsPlanning } from './planning.js';
 
 /**
  * `aws`: one route per managed route table to the ENI of one healthy LB node (VPC route tables
@@ -8,9 +9,7 @@ import type { ModeDescriptor } from '../types.js';
  */
 export const awsMode: ModeDescriptor = {
   name: 'aws',
-  cardinality: 'single',
-  // Never delete a route without a replacement: a stale target may still serve.
-  whenNoneHealthy: 'keep',
+  ...awsPlanning,
   writers: 'leader',
   candidates: 'all',
   awaitOwnReady: () => false,

@@ -6,7 +6,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { HealthContext } from '../../sources/aws/candidacy.js';
 import { createCandidateSource } from '../../sources/aws/source.js';
 import { modePipeline } from '../pipeline.js';
-import { awsMode } from './index.js';
+import { awsPlanning } from './planning.js';
 
 export interface AwsRouteOptions {
   readonly ec2: Ec2Port;
@@ -43,5 +43,5 @@ export function awsRoutePipeline(options: AwsRouteOptions) {
     vpcCidrs: options.vpcCidrs,
     logger,
   });
-  return { source, registry, pipeline: modePipeline<RouteTableView[]>(awsMode, { source, registry }) };
+  return { source, registry, pipeline: modePipeline<RouteTableView[]>(awsPlanning, { source, registry }) };
 }
