@@ -156,6 +156,14 @@ export function parsePayload(id: string, time: string, payload: unknown): Parsed
   return { ok: false, reason: `unknown message (kind ${JSON.stringify(kind) ?? 'missing'})` };
 }
 
+/** The Pub/Sub message id of whatever arrived, for log lines about input that did not parse. */
+export function messageIdOf(input: unknown): string | undefined {
+  const event = cloudEventSchema.safeParse(input);
+  if (!event.success) return undefined;
+  const data = pubsubDataSchema.safeParse(event.data.data);
+  return (data.success ? data.data.message.messageId : undefined) ?? event.data.id;
+}
+
 /** A CloudEvent as the Functions Framework hands it over: never throws, says why when it is not for us. */
 export function parseCloudEvent(input: unknown): ParsedGcpEvent {
   const event = cloudEventSchema.safeParse(input);

@@ -1,6 +1,6 @@
 import { ConfigError, errorMessage, isTransient } from '../../src/errors.js';
 import type { Logger } from '../../src/runtime/logger.js';
-import { type GcpEvent, parseCloudEvent } from './events.js';
+import { type GcpEvent, messageIdOf, parseCloudEvent } from './events.js';
 
 export interface DispatchOutcome {
   readonly status: string;
@@ -35,7 +35,7 @@ export function createGcpHandler(
   return async (input) => {
     const parsed = parseCloudEvent(input);
     if (!parsed.ok) {
-      log.warn({ event: 'ignored', reason: parsed.reason }, 'event ignored');
+      log.warn({ event: 'ignored', messageId: messageIdOf(input), reason: parsed.reason }, 'event ignored');
       return { status: 'ignored', reason: parsed.reason };
     }
     const event = parsed.event;
