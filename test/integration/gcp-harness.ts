@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,18 @@ import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '../..');
 const node = resolve(root, 'node_modules/.bin/node');
-export const EMULATOR_JAR =
-  process.env.PORTLB_PUBSUB_EMULATOR_JAR ??
-  '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/lib/cloud-pubsub-emulator-0.8.20-all.jar';
+const EMULATOR_LIB = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/lib';
+
+/** The emulator's jar, whichever version the SDK ships (PORTLB_PUBSUB_EMULATOR_JAR overrides). */
+export function emulatorJar(): string {
+  if (process.env.PORTLB_PUBSUB_EMULATOR_JAR) return process.env.PORTLB_PUBSUB_EMULATOR_JAR;
+  const jar = existsSync(EMULATOR_LIB)
+    ? readdirSync(EMULATOR_LIB).find((f) => /^cloud-pubsub-emulator-.*-all\.jar$/.test(f))
+    : undefined;
+  if (jar === undefined)
+    throw new Error(`Pub/Sub emulator not found in ${EMULATOR_LIB}: run scripts/setup.sh`);
+  return join(EMULATOR_LIB, jar);
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
@@ -136,14 +145,13 @@ async function rest(url: string, method: string, body?: unknown): Promise<unknow
 
 /** The Pub/Sub emulator (REST on the same port as gRPC), bound to 127.0.0.1. */
 export async function startPubsubEmulator(): Promise<PubsubEmulator> {
-  if (!existsSync(EMULATOR_JAR))
-    throw new Error(`Pub/Sub emulator not found at ${EMULATOR_JAR}: run scripts/setup.sh`);
+  const jar = emulatorJar();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const base = await daemon(
     'pubsub-emulator',
     'java',
-    ['-jar', EMULATOR_JAR, '--host=127.0.0.1', `--port=${port}`],
+    ['-jar', jar, '--host=127.0.0.1', `--port=${port}`],
     url,
     async () => (await fetch(url)).ok,
   );
