@@ -25,6 +25,9 @@ if ! python3 -c 'import moto, flask' 2>/dev/null || ! command -v cfn-lint >/dev/
   python3 -m pip install -q "${pip_wanted[@]}"
 fi
 
+# Java + the Pub/Sub emulator, terraform: the GCP tests' peers.
+scripts/setup-gcp.sh
+
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step 'npm ci (Node 24 comes from the node@24 devDependency)'
   npm ci --no-audit --no-fund

@@ -1,0 +1,33 @@
+# Exactly the Compute permissions portlb's code calls: the list in
+# src/providers/gcp/permissions.ts (test/deploy/gcp.test.ts compares the two).
+resource "google_project_iam_custom_role" "portlb_routes" {
+  role_id     = "portlbRoutes"
+  title       = "portlb route writer"
+  description = "Read and write the VPC routes portlb owns, wait on their operations, read instances' canIpForward."
+  permissions = [
+    "compute.globalOperations.get",
+    "compute.instances.get",
+    "compute.networks.updatePolicy",
+    "compute.routes.create",
+    "compute.routes.delete",
+    "compute.routes.get",
+    "compute.routes.list",
+  ]
+}
+
+resource "google_service_account" "functions" {
+  account_id   = "portlb-functions"
+  display_name = "portlb Cloud Functions"
+}
+
+resource "google_project_iam_member" "functions_routes" {
+  project = var.project
+  role    = google_project_iam_custom_role.portlb_routes.id
+  member  = "serviceAccount:${google_service_account.functions.email}"
+}
+
+# Eventarc delivers each Pub/Sub message to the function's Cloud Run service as this account.
+resource "google_service_account" "trigger" {
+  account_id   = "portlb-trigger"
+  display_name = "portlb Eventarc triggers"
+}
