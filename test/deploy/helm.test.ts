@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { V1ClusterRole, V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -135,6 +135,28 @@ describe('the chart', () => {
     const helm = await helmTemplate(['-f', values, ...args]);
     expect(helm.code).not.toBe(0);
     expect(helm.stderr).toContain(message);
+  });
+
+  it.each([
+    ['bgp', `localhost/portlb-exabgp:${VERSION}`, false, false],
+    ['aws', `localhost/portlb:${VERSION}`, true, false],
+    // auto may pick bgp (exabgp) or aws (the Lease), and reads its Node first (get).
+    ['auto', `localhost/portlb-exabgp:${VERSION}`, true, true],
+  ])('mode %s: sidecar image %s, Lease %s, get nodes %s', async (mode, image, lease, getNodes) => {
+    const config = parse(await readFile(`${overlayDir('aws')}/config.yaml`, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const values = join(dir, `mode-${mode}.yaml`);
+    await writeFile(values, JSON.stringify({ config: { ...config, mode } }));
+    const helm = await helmTemplate(['-f', values]);
+    expect(helm.stderr).toBe('');
+    expect(podSpec(lbDeployment(helm.objects)).containers.map((c) => c.image)).toEqual([image]);
+    expect(helm.objects.some((o) => o.kind === 'Lease')).toBe(lease);
+    const nodes = helm.objects.find(
+      (o): o is V1ClusterRole & Manifest => o.metadata.name === 'portlb-read-nodes',
+    );
+    expect(nodes?.rules?.flatMap((r) => r.verbs).includes('get')).toBe(getNodes);
   });
 
   it('passes helm lint, and carries the version package.json has', async () => {
