@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== setup: %s\n' "$*"; }
 
-apt_packages=(exabgp gobgpd frr nftables keepalived iproute2 iputils-ping curl openssl python3-matplotlib)
+apt_packages=(exabgp gobgpd frr nftables keepalived iproute2 iputils-ping curl openssl python3-matplotlib
+  podman buildah runc debootstrap prometheus) # images (scripts/build-images.sh); promtool
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -17,7 +18,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # Debian starts FRR's own daemons on install; the lab and tests run their own in namespaces.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet frr 2>/dev/null; then systemctl stop frr || true; fi
+# It starts Prometheus too; only its promtool is wanted.
+for unit in frr prometheus; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then systemctl stop "$unit" || true; fi
+done
 
 pip_wanted=("moto[server]==5.2.1" "cfn-lint==1.51.0")
 if ! python3 -c 'import moto, flask' 2>/dev/null || ! command -v cfn-lint >/dev/null 2>&1; then
@@ -39,3 +43,10 @@ if [ -x scripts/build-kube.sh ] && [ "${PORTLB_SKIP_KUBE:-0}" != 1 ]; then
   step 'kube-apiserver + etcd (cached after the first build)'
   scripts/build-kube.sh
 fi
+
+if [ "${PORTLB_SKIP_HELM:-0}" != 1 ]; then
+  step 'helm (for the chart checks; cached after the first build)'
+  scripts/build-helm.sh
+fi
+# The images (scripts/build-images.sh) are built by test/integration/images-run.test.ts, under
+# the lock the integration tests hold, and cached in /var/cache/portlb/images and podman's store.

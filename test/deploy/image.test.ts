@@ -1,10 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { shippedCli } from '../../src/system/shipped.js';
+import { container, kustomize, lbDeployment, nodeAgentDaemonSet, overlayDir, podSpec } from './support.js';
 
-/** The Dockerfile's instructions, one per entry, continuation lines joined. */
+/*
+ * deploy/image/Containerfile and scripts/build-images.sh, read: the image runs what `npm run build`
+ * makes, the way its shebang says, with what the modes call, as the user the manifests expect.
+ * test/integration/images-run.test.ts builds the images and runs them.
+ */
+
+/** The Containerfile's instructions, one per entry, continuation lines joined. */
 async function instructions(): Promise<{ op: string; args: string }[]> {
-  const text = await readFile('deploy/image/Dockerfile', 'utf8');
+  const text = await readFile('deploy/image/Containerfile', 'utf8');
   return text
     .replace(/\\\n\s*/g, ' ')
     .split('\n')
@@ -15,7 +22,9 @@ async function instructions(): Promise<{ op: string; args: string }[]> {
     });
 }
 
-describe('deploy/image/Dockerfile', () => {
+const script = () => readFile('scripts/build-images.sh', 'utf8');
+
+describe('deploy/image/Containerfile', () => {
   it('runs the bundle with the V8 flags of its shebang', async () => {
     const entrypoint = (await instructions()).filter((i) => i.op === 'ENTRYPOINT').at(-1);
     const argv = JSON.parse(entrypoint?.args ?? '[]') as string[];
@@ -23,31 +32,43 @@ describe('deploy/image/Dockerfile', () => {
     expect(argv).toEqual(['node', ...flags, '/opt/portlb/portlb.mjs']);
   });
 
-  it('builds the bundle the way npm run build does, from files the ignore file lets in', async () => {
-    const steps = await instructions();
-    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { scripts: Record<string, string> };
+  it('copies exactly what build-images.sh stages: Node 24 from node@24 and the bundle npm run build writes', async () => {
+    const copies = (await instructions()).filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(copies).toEqual(['node /usr/local/bin/node', 'cli/ /opt/portlb/']);
+    const text = await script();
+    expect(text).toContain('cp -f node_modules/node/bin/node "$context/node"');
+    expect(text).toContain('cp -r dist/cli "$context/cli"');
+    expect(text).toContain('node_modules/node/bin/node scripts/build-cli.mjs');
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as {
+      scripts: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.scripts.build).toContain('node scripts/build-cli.mjs');
-    expect(steps).toContainEqual({ op: 'RUN', args: 'node scripts/build-cli.mjs' });
-    const allowed = (await readFile('deploy/image/Dockerfile.dockerignore', 'utf8'))
-      .split('\n')
-      .filter((l) => l.startsWith('!'))
-      .map((l) => l.slice(1));
-    const copied = steps
-      .filter((s) => s.op === 'COPY' && !s.args.startsWith('--from'))
-      .flatMap((s) => s.args.split(' ').slice(0, -1));
-    for (const path of copied) expect(allowed, path).toContain(path);
-    // What the bundle imports at build time is in those files: the build script's own imports.
-    const script = await readFile('scripts/build-cli.mjs', 'utf8');
-    for (const [, local] of script.matchAll(/from '\.\/([^']+)'/g))
-      expect(allowed).toContain(`scripts/${local}`);
+    expect(pkg.devDependencies.node).toMatch(/^24\./);
   });
 
-  it('brings what the modes call: exabgp for bgp, ip for the node agent', async () => {
-    const run = (await instructions())
-      .filter((i) => i.op === 'RUN')
-      .map((i) => i.args)
-      .join(' ');
-    expect(run).toMatch(/apt-get install .*exabgp/);
-    expect(run).toMatch(/apt-get install .*iproute2/);
+  it('brings what the modes call: ip for the node agent; exabgp and FRR (bfdd) in the bgp image', async () => {
+    const steps = await instructions();
+    expect(steps).toContainEqual({ op: 'ARG', args: 'PACKAGES=iproute2' });
+    expect(steps.find((s) => s.op === 'RUN')?.args).toMatch(
+      /apt-get install -y --no-install-recommends \$\{PACKAGES\}/,
+    );
+    const builds = [...(await script()).matchAll(/^build "\$(\w+)" '?([^'\n]+)'?$/gm)].map(
+      ([, image, packages]) => [image, packages],
+    );
+    expect(builds).toEqual([
+      ['PORTLB_IMAGE', 'iproute2'],
+      ['EXABGP_IMAGE', 'iproute2 exabgp frr'],
+    ]);
+  });
+
+  it('runs as the uid the manifests run it as, which has a passwd entry (os.userInfo needs one)', async () => {
+    const steps = await instructions();
+    expect(steps.filter((s) => s.op === 'USER').map((s) => s.args)).toEqual(['65532:65532']);
+    expect(steps.find((s) => s.op === 'RUN')?.args).toContain('useradd --system --uid 65532 --gid 65532');
+    const objects = await kustomize(overlayDir('onprem-bgp'));
+    expect(podSpec(lbDeployment(objects)).securityContext?.runAsUser).toBe(65532);
+    // The node agent alone runs as root, for NET_ADMIN (test/deploy/k8s.test.ts says why).
+    expect(container(nodeAgentDaemonSet(objects), 'node-agent').securityContext?.runAsUser).toBe(0);
   });
 });

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EventsV1Api, type KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { createNodeAgent } from '../../src/agent/agent.js';
 import { createRouteTable } from '../../src/agent/iproute.js';
 import { type Config, parseConfig, parseYaml } from '../../src/config/load.js';
@@ -10,23 +9,26 @@ import { modeDescriptor } from '../../src/modes/index.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
 import { createKubernetesContext, type KubernetesContext } from '../../src/sources/kubernetes/context.js';
-import { eventually, fixtures } from './kube/fixtures.js';
+import { eventually } from './kube/fixtures.js';
 import { type KubeTestServer, startKube } from './kube/harness.js';
+import { createWebCluster } from './kube/web-cluster.js';
 import { createNodeNetns, type NodeNetns, netnsList } from './node-netns.js';
 
 const NS = 'web';
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
 
-/** The config a manifest's ConfigMap ships, as a process with this environment would load it. */
-async function manifestConfig(file: string, env: Record<string, string>): Promise<Config> {
-  const docs = parseAllDocuments(await readFile(file, 'utf8')).map((d) => d.toJS());
-  const configMap = docs.find((d) => d.kind === 'ConfigMap');
-  return parseConfig(parseYaml(configMap.data['config.yaml'], file), env);
+/** The overlay applied below: its ConfigMaps ship this file to the LB pods and the node agent. */
+const OVERLAY = 'deploy/k8s/overlays/aws';
+
+/** The overlay's config, as a process with this environment would load it. */
+async function manifestConfig(env: Record<string, string>): Promise<Config> {
+  const file = `${OVERLAY}/config.yaml`;
+  return parseConfig(parseYaml(await readFile(file, 'utf8'), file), env);
 }
 
-/** The config the example ConfigMap ships, as the sidecar in pod `name` on `node` would load it. */
+/** The overlay's config, as the sidecar in pod `name` on `node` would load it. */
 function exampleConfig(name: string, node: string): Promise<Config> {
-  return manifestConfig('deploy/kubernetes/lb-pod-example.yaml', {
+  return manifestConfig({
     POD_NAME: name,
     POD_NAMESPACE: NS,
     NODE_NAME: node,
@@ -46,7 +48,7 @@ function writeRows(listing: string): string[] {
     .map((row) => row.trim().replace(/\s+/g, ' '));
 }
 
-describe('RBAC from deploy/kubernetes on a real API server', () => {
+describe('RBAC from deploy/k8s (the aws overlay) on a real API server', () => {
   let kube: KubeTestServer;
   let sidecarToken: string;
   let agentToken: string;
@@ -56,35 +58,13 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
 
   beforeAll(async () => {
     kube = await startKube();
-    const applied = await kube.kubectl(['apply', '-k', 'deploy/kubernetes']);
+    const applied = await kube.kubectl(['apply', '-k', OVERLAY]);
     expect(applied.stderr).toBe('');
     await kube.ensureServiceAccount(NS, 'default');
     sidecarToken = await kube.serviceAccountToken(NS, 'portlb-sidecar');
     agentToken = await kube.serviceAccountToken('portlb-system', 'portlb-node-agent');
     sidecar = kube.kubeConfigFor(sidecarToken);
-    const fx = fixtures(kube.admin);
-    await fx.node('n1', { address: '10.0.0.1', providerID: 'aws:///eu-west-1a/i-0aaa' });
-    await fx.node('n2', { address: '10.0.0.2', providerID: 'aws:///eu-west-1b/i-0bbb' });
-    const labels = { 'app.kubernetes.io/name': 'web-lb' };
-    await fx.lbPod(NS, 'web-lb-1', {
-      node: 'n1',
-      hostIP: '10.0.0.1',
-      podIP: '10.244.1.5',
-      ready: true,
-      labels,
-    });
-    await fx.lbPod(NS, 'web-lb-2', {
-      node: 'n2',
-      hostIP: '10.0.0.2',
-      podIP: '10.244.2.5',
-      ready: true,
-      labels,
-    });
-    await fx.service(NS, 'web', [{ name: 'http', port: 80, targetPort: 8080 }]);
-    await fx.slice(NS, 'web-1', 'web', {
-      ports: [{ name: 'http', port: 8080 }],
-      endpoints: [{ addresses: ['10.244.0.5'], conditions: { ready: true } }],
-    });
+    await createWebCluster(kube.admin, NS);
   });
 
   afterAll(async () => {
@@ -173,9 +153,9 @@ describe('RBAC from deploy/kubernetes on a real API server', () => {
   });
 
   it('the node agent reads LB pods and Nodes and records Events with its own Role', async () => {
-    // The real agent, configured by node-agent.yaml's ConfigMap, programming a namespace of ours.
+    // The real agent, configured by the overlay's ConfigMap, programming a namespace of ours.
     netns = await createNodeNetns();
-    const config = await manifestConfig('deploy/kubernetes/node-agent.yaml', { NODE_NAME: 'n1' });
+    const config = await manifestConfig({ NODE_NAME: 'n1' });
     const agent = createNodeAgent({
       config,
       nodeName: 'n1',

@@ -43,12 +43,25 @@ export function exabgpEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
     'exabgp.log.destination': 'stdout',
     'exabgp.daemon.daemonize': 'false',
     'exabgp.daemon.pid': '',
-    'exabgp.daemon.user': userInfo().username,
+    ...ownUser(),
     'exabgp.daemon.drop': 'false',
     ...extra,
     'exabgp.api.ack': 'true',
     'exabgp.api.encoder': 'json',
   };
+}
+
+/**
+ * exabgp's `daemon.user`: the user the sidecar runs as. A container may run as a uid with no
+ * passwd entry (an arbitrary-UID cluster), where there is no name to give: exabgp then keeps its
+ * default, which it only uses to drop privileges, and `daemon.drop` is off.
+ */
+function ownUser(): Record<string, string> {
+  try {
+    return { 'exabgp.daemon.user': userInfo().username };
+  } catch {
+    return {};
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

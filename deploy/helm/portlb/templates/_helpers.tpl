@@ -1,0 +1,88 @@
+{{/*
+portlb's config file, as text: the value itself when it is the text of a file (--set-file), else
+the map as YAML. The ConfigMaps ship this text; the templates read it back with fromYaml.
+*/}}
+{{- define "portlb.configText" -}}
+{{- if kindIs "string" .Values.config -}}
+{{- .Values.config -}}
+{{- else -}}
+{{- toYaml .Values.config -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The config as a map, after the checks of what the objects must agree with: a mode, the
+namespace the node agent reads (the release's), an LB pod selector the pods can carry as labels.
+Everything else in it is `portlb validate`'s to judge.
+*/}}
+{{- define "portlb.configYaml" -}}
+{{- $config := include "portlb.configText" . | fromYaml -}}
+{{- if hasKey $config "Error" -}}
+{{- fail (printf "config: not YAML: %s" $config.Error) -}}
+{{- end -}}
+{{- $k := $config.kubernetes | default dict -}}
+{{- if not $config.mode -}}
+{{- fail "config.mode: required (auto, bgp, aws or gcp)" -}}
+{{- end -}}
+{{- if ne (toString $k.namespace) .Release.Namespace -}}
+{{- fail (printf "config.kubernetes.namespace: must be the release namespace %q (the node agent reads the LB pods there), not %q" .Release.Namespace (toString ($k.namespace | default ""))) -}}
+{{- end -}}
+{{- if not $k.lbPodSelector -}}
+{{- fail "config.kubernetes.lbPodSelector: required (the LB pods' labels, e.g. app.kubernetes.io/name=web-lb)" -}}
+{{- end -}}
+{{- range splitList "," (toString $k.lbPodSelector) -}}
+{{- if not (regexMatch "^[A-Za-z0-9./_-]+=[A-Za-z0-9._-]*$" (trim .)) -}}
+{{- fail (printf "config.kubernetes.lbPodSelector: %q is not key=value; the chart makes the selector the LB pods' labels" (trim .)) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $config -}}
+{{- end -}}
+
+{{/* The LB pods' labels: config.kubernetes.lbPodSelector, key=value pairs. */}}
+{{- define "portlb.lbLabels" -}}
+{{- $config := include "portlb.configYaml" . | fromYaml -}}
+{{- $labels := dict -}}
+{{- range splitList "," $config.kubernetes.lbPodSelector -}}
+{{- $kv := splitList "=" (trim .) -}}
+{{- $_ := set $labels (index $kv 0) (index $kv 1) -}}
+{{- end -}}
+{{- toYaml $labels -}}
+{{- end -}}
+
+{{/* The port of a HOST:PORT listen address, or the default. */}}
+{{- define "portlb.port" -}}
+{{- $listen := index . 0 | default (index . 1) | toString -}}
+{{- regexReplaceAll "^.*:" $listen "" -}}
+{{- end -}}
+
+{{/* `name` or `name-HASH`: the ConfigMap's name changes with the config, so the pods roll. */}}
+{{- define "portlb.configMapName" -}}
+{{- printf "%s-%s" (index . 0) (index . 1 | sha256sum | trunc 10) -}}
+{{- end -}}
+
+{{- define "portlb.image" -}}
+{{- printf "%s:%s" .image.repository (.image.tag | default .appVersion) -}}
+{{- end -}}
+
+{{/* bgp, and auto (which may pick bgp), need exabgp in the sidecar's image. */}}
+{{- define "portlb.sidecarImage" -}}
+{{- $config := include "portlb.configYaml" . | fromYaml -}}
+{{- $image := ternary .Values.exabgpImage .Values.image (has $config.mode (list "bgp" "auto")) -}}
+{{- include "portlb.image" (dict "image" $image "appVersion" .Chart.AppVersion) -}}
+{{- end -}}
+
+{{/* Only aws has one writer, elected by a Lease; auto may become aws. */}}
+{{- define "portlb.needsLease" -}}
+{{- $config := include "portlb.configYaml" . | fromYaml -}}
+{{- if has $config.mode (list "aws" "auto") }}true{{ end -}}
+{{- end -}}
+
+{{- define "portlb.leaseName" -}}
+{{- $config := include "portlb.configYaml" . | fromYaml -}}
+{{- $lease := ($config.kubernetes | default dict).lease | default dict -}}
+{{- $lease.name | default (printf "%s-leader" ($config.owner | default "portlb")) -}}
+{{- end -}}
+
+{{- define "portlb.partOf" -}}
+app.kubernetes.io/part-of: portlb
+{{- end -}}

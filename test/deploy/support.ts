@@ -1,0 +1,192 @@
+/**
+ * The deployment checks, with the real tools: `kubectl kustomize` renders an overlay, `helm
+ * template` the chart, and the shipped `portlb validate` (the bundle) judges every config a
+ * rendered ConfigMap carries. The tests in test/deploy and test/integration/deploy-*.test.ts use
+ * them; nothing here changes anything but temporary files.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1Container,
+  V1DaemonSet,
+  V1Deployment,
+  V1PodSpec,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+
+export const OVERLAYS = ['onprem-bgp', 'aws'] as const;
+export type Overlay = (typeof OVERLAYS)[number];
+export const overlayDir = (overlay: string) => `deploy/k8s/overlays/${overlay}`;
+export const CHART = 'deploy/helm/portlb';
+/** The namespace of the LB pods in every overlay, and so the chart's release namespace. */
+export const LB_NAMESPACE = 'web';
+export const HELM = process.env.PORTLB_HELM ?? '/var/cache/portlb/bin/helm';
+export const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+
+/** A rendered object: what every manifest has, the rest left to the kind's own type. */
+export type Manifest = KubernetesObject & { kind: string; metadata: { name: string; namespace?: string } };
+
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function run(
+  cmd: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env, maxBuffer: 64 << 20, timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export function parseManifests(text: string): Manifest[] {
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((doc): doc is Manifest => doc !== null);
+}
+
+export async function kustomize(dir: string): Promise<Manifest[]> {
+  const result = await run('kubectl', ['kustomize', dir]);
+  if (result.code !== 0) throw new Error(`kubectl kustomize ${dir} failed:\n${result.stderr}`);
+  return parseManifests(result.stdout);
+}
+
+/** helm prints this for the chart's files/ links into deploy/k8s/monitoring; it is not a problem. */
+const SYMLINK_NOTICE = /^walk\.go:\d+: found symbolic link in path: .*\n?/gm;
+
+export async function helmTemplate(args: readonly string[]): Promise<Run & { objects: Manifest[] }> {
+  const result = await run(HELM, ['template', 'portlb', CHART, '--namespace', LB_NAMESPACE, ...args]);
+  const stderr = result.stderr.replace(SYMLINK_NOTICE, '');
+  return { ...result, stderr, objects: result.code === 0 ? parseManifests(result.stdout) : [] };
+}
+
+/** The chart with an overlay's settings and config: what the overlay's values.yaml says. */
+export function helmOverlay(overlay: string, ...extra: string[]) {
+  return helmTemplate([
+    '-f',
+    `${overlayDir(overlay)}/values.yaml`,
+    '--set-file',
+    `config=${overlayDir(overlay)}/config.yaml`,
+    ...extra,
+  ]);
+}
+
+export function find<T extends Manifest>(objects: readonly Manifest[], kind: string, name?: string): T {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (found === undefined) throw new Error(`no ${kind}${name ? ` ${name}` : ''} among the objects`);
+  return found as T;
+}
+
+export const lbDeployment = (objects: readonly Manifest[]) =>
+  find<V1Deployment & Manifest>(objects, 'Deployment');
+export const nodeAgentDaemonSet = (objects: readonly Manifest[]) =>
+  find<V1DaemonSet & Manifest>(objects, 'DaemonSet');
+
+export function podSpec(workload: V1Deployment | V1DaemonSet): V1PodSpec {
+  const spec = workload.spec?.template.spec;
+  if (spec === undefined) throw new Error('no pod template');
+  return spec;
+}
+
+export function container(workload: V1Deployment | V1DaemonSet, name: string): V1Container {
+  const found = podSpec(workload).containers.find((c) => c.name === name);
+  if (found === undefined) throw new Error(`no container ${name}`);
+  return found;
+}
+
+/** The portlb configs the rendered ConfigMaps carry, by `namespace/name`. */
+export function configsOf(objects: readonly Manifest[]): { where: string; text: string }[] {
+  return objects
+    .filter((o): o is V1ConfigMap & Manifest => o.kind === 'ConfigMap')
+    .flatMap((cm) => {
+      const text = cm.data?.['config.yaml'];
+      return text === undefined ? [] : [{ where: `${cm.metadata.namespace}/${cm.metadata.name}`, text }];
+    });
+}
+
+/** `portlb validate` of the shipped bundle on a config's text. */
+export async function validate(text: string): Promise<Run> {
+  const dir = await mkdtemp(join(tmpdir(), 'portlb-deploy-'));
+  try {
+    const file = join(dir, 'config.yaml');
+    await writeFile(file, text);
+    return await run('node_modules/.bin/node', ['dist/cli/portlb.mjs', 'validate', '--config', file]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The checks an overlay must pass before it is applied: it renders, and every config it ships is
+ * valid. Returns the problems, each naming where it is, with the validator's own message.
+ */
+export async function checkOverlay(dir: string): Promise<string[]> {
+  let objects: Manifest[];
+  try {
+    objects = await kustomize(dir);
+  } catch (error) {
+    return [String(error)];
+  }
+  const configs = configsOf(objects);
+  if (configs.length === 0) return [`${dir}: no ConfigMap carries a config.yaml`];
+  const problems: string[] = [];
+  for (const { where, text } of configs) {
+    const result = await validate(text);
+    if (result.code !== 0) problems.push(`${dir}: ConfigMap ${where}: ${result.stderr.trim()}`);
+  }
+  return problems;
+}
+
+/**
+ * kustomize names a generated ConfigMap `NAME-HASH` (its own hash of the object), the chart
+ * `NAME-SHA256[:10]` of the config: both change with the config, so the pods roll, but they are
+ * not the same string. Objects are compared with that suffix taken off ConfigMap names and the
+ * volumes that mount them, and nothing else changed.
+ */
+const HASHED = /-[a-z0-9]{10}$/;
+export function comparable(objects: readonly Manifest[]): Map<string, unknown> {
+  const entries = objects.map((o) => {
+    const plain = JSON.parse(
+      JSON.stringify(o, (key, value: unknown) =>
+        key === 'configMap' && typeof value === 'object' && value !== null && 'name' in value
+          ? { ...value, name: String(value.name).replace(HASHED, '') }
+          : value,
+      ),
+    ) as Manifest;
+    if (plain.kind === 'ConfigMap') plain.metadata.name = plain.metadata.name.replace(HASHED, '');
+    return [`${plain.kind} ${plain.metadata.namespace ?? '-'}/${plain.metadata.name}`, plain] as const;
+  });
+  return new Map(entries);
+}
+
+/** Keys of the objects that differ between two renderings (missing on one side included). */
+export function differing(a: readonly Manifest[], b: readonly Manifest[]): string[] {
+  const [ma, mb] = [comparable(a), comparable(b)];
+  return [...new Set([...ma.keys(), ...mb.keys()])]
+    .filter((k) => !isDeepStrictEqual(ma.get(k), mb.get(k)))
+    .sort();
+}
+
+/** `key=value,key2=value2` as labels: the only selectors the manifests use. */
+export function selectorLabels(selector: string): Record<string, string> {
+  return Object.fromEntries(
+    selector.split(',').map((pair) => {
+      const [key, value, ...rest] = pair.trim().split('=');
+      if (key === undefined || value === undefined || rest.length > 0)
+        throw new Error(`not key=value: ${pair}`);
+      return [key, value];
+    }),
+  );
+}
