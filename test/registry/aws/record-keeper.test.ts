@@ -295,6 +295,24 @@ describe('record keeper: before', () => {
     expect(ec2.calls()).toHaveLength(0);
   });
 
+  it('names only the creates it refuses, not the deletes beside them that go ahead', async () => {
+    // prepare: 50 tags, one of them the record of the retired VIP
+    const records = keeper();
+    await records.load(
+      [view('rtb-1', [route.toEni(RETIRED, nodeA.eni)], { ...otherTags(49), ...recordTags([RETIRED]) })],
+      lbTargets,
+    );
+    // act
+    const refused = await records.before([
+      change.create('rtb-1', V1, nodeA.eni),
+      change.remove('rtb-1', RETIRED, nodeA.eni),
+    ]);
+    // assess
+    expect(String(refused.get('rtb-1'))).toMatch(
+      /route table rtb-1 has 50 tags and recording the routes of 192\.0\.2\.0\/24 needs 1 more before 1 can go \(51 > 50, the EC2 limit per resource\)/,
+    );
+  });
+
   it('refuses the creates of a table whose record write failed, with the error; the other table is recorded', async () => {
     // prepare
     ec2.on(CreateTagsCommand, { Resources: ['rtb-2'] }).rejects(ec2Failure.denied('CreateTags'));
