@@ -150,11 +150,10 @@ export function createRecordKeeper(options: {
         const state = tables.get(table) ?? { chunks: new Map(), tagCount: 0 };
         tables.set(table, state);
         const creates = list.filter((c) => c.kind === 'create').map((c) => c.vip);
-        const deletes = list.filter((c) => c.kind === 'delete').map((c) => c.vip);
         // Deletes need no room: their records shrink, after the routes are gone (see `after`).
         const first = stepTo(owner, state.chunks, new Set([...vipsOf(state), ...creates]));
         if (!fits(state, first.step)) {
-          const what = [...creates, ...deletes].join(', ');
+          const what = creates.join(', ');
           refused.set(
             table,
             new PermanentError(tagLimitMessage(table, state.tagCount, first.step, `the routes of ${what}`)),

@@ -1,17 +1,11 @@
-import { CreateTagsCommand, DeleteTagsCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { writeRecordSteps } from '../../../src/registry/aws/record-store.js';
+import { ec2Failure } from '../../fixtures/aws/ec2.js';
 
 const ec2 = mockClient(EC2Client);
 const tag = (key: string, value: string) => ({ Key: key, Value: value });
-const denied = () =>
-  new EC2ServiceException({
-    name: 'UnauthorizedOperation',
-    message: 'not authorized',
-    $fault: 'client',
-    $metadata: { httpStatusCode: 403 },
-  });
 
 /** The order of the calls made, as `Action tables keys`. */
 const calls = () =>
@@ -56,7 +50,7 @@ describe('writeRecordSteps', () => {
 
   it('leaves the old records of a table whose new ones could not be written, and says which', async () => {
     // prepare
-    ec2.on(CreateTagsCommand, { Resources: ['rtb-2'] }).rejects(denied());
+    ec2.on(CreateTagsCommand, { Resources: ['rtb-2'] }).rejects(ec2Failure.denied());
     // act
     const failed = await writeRecordSteps(new EC2Client({}), [
       { table: 'rtb-1', step: { create: [tag('a', '192.0.2.0/24')], remove: ['old-1'] } },
