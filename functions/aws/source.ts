@@ -54,6 +54,7 @@ async function lifecycleCandidacy(
   logger: Logger,
   detail: LifecycleDetail,
   instance: InstanceView | undefined,
+  onSourceDestCheckOff: (eni: string) => void,
 ): Promise<Candidacy> {
   if (instance === undefined) {
     throw new PermanentError(
@@ -68,6 +69,7 @@ async function lifecycleCandidacy(
   }
   if (detail.state === 'ready' && (await turnOffSourceDestCheck(ec2, eni.id, eni.sourceDestCheck))) {
     logger.info({ event: 'source_dest_check_off', target: eni.id }, 'turned SourceDestCheck off');
+    onSourceDestCheckOff(eni.id);
   }
   return {
     instanceId: detail.instanceId,
@@ -116,7 +118,13 @@ export function createFunctionSource(deps: {
       const instances = await describeInstances(ec2, ids);
       let published: PublishResult | undefined;
       if (input.kind === 'lifecycle') {
-        const candidacy = await lifecycleCandidacy(ec2, logger, input.detail, instances.get(subject ?? ''));
+        const candidacy = await lifecycleCandidacy(
+          ec2,
+          logger,
+          input.detail,
+          instances.get(subject ?? ''),
+          deps.onSourceDestCheckOff,
+        );
         published = await writeCandidacy(ec2, tables, config.owner, candidacy);
         const held = candidacies.find((c) => sameReporter(c, candidacy));
         if (supersedes(candidacy, held)) {
