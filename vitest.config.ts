@@ -1,7 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /** Tests that run what ships (the bundle dist/cli/portlb.mjs, the exabgp relay): they need a build first. */
-const shipped = ['test/cli/**/*.test.ts', 'test/providers/bgp/relay.test.ts', 'test/deploy/image.test.ts'];
+const shipped = [
+  'test/cli/**/*.test.ts',
+  'test/dataplane/cli.test.ts',
+  'test/providers/bgp/relay.test.ts',
+  'test/deploy/image.test.ts',
+];
 
 export default defineConfig({
   test: {

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== setup: %s\n' "$*"; }
 
-apt_packages=(exabgp gobgpd frr nftables keepalived iproute2 iputils-ping curl openssl python3-matplotlib
+apt_packages=(exabgp gobgpd frr nftables conntrack keepalived iproute2 iputils-ping curl openssl python3-matplotlib
   podman buildah runc debootstrap prometheus) # images (scripts/build-images.sh); promtool
 missing=()
 for pkg in "${apt_packages[@]}"; do

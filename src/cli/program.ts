@@ -64,6 +64,17 @@ program
   );
 
 program
+  .command('dataplane')
+  .description("write the LB's data plane (nftables, or keepalived for ipvs) from the config's backends")
+  .requiredOption('-c, --config <file>', 'portlb config (YAML)')
+  .option('--once', 'sync once from the static backends, print what was done, and exit (required for now)')
+  .option('--netns <name>', 'write the rules in this network namespace instead of its own')
+  .option('--json', 'print the outcome as JSON')
+  .action(async (o: { config: string; once?: boolean; netns?: string; json?: boolean }) =>
+    exitFor((await import('./dataplane.js')).runDataPlane(o)),
+  );
+
+program
   .command('bgp-api')
   .description("exabgp's API process: relays exabgp's stdin/stdout to the sidecar's socket")
   .requiredOption('--socket <path>', "the sidecar's exabgp API socket")
@@ -71,7 +82,7 @@ program
 
 program
   .command('render')
-  .description("print a peer's config: exabgp | rr | router | keepalived | nftables")
+  .description("print a peer's config: exabgp | rr | router | keepalived | nftables (the data plane)")
   .argument('<peer>', 'exabgp | rr | router | keepalived | nftables')
   .requiredOption('-c, --config <file>', 'portlb config (YAML)')
   .option('--flavor <flavor>', 'rr: gobgp | frr')

@@ -193,6 +193,58 @@ const nodeAgentSchema = z.strictObject({
   blackholeSeconds: z.number().min(0).max(3600).default(10),
 });
 
+/**
+ * The LB pod's own load balancing (issue 10): VIP:port -> the service's backends, in a table or a
+ * keepalived config portlb owns. Every LB of a service must render the same rules from the same
+ * backends, so that a flow picks the same backend whichever LB the router hashes it to.
+ */
+const dataPlaneSchema = z.strictObject({
+  /** `nftables` (DNAT with a flow hash; runs wherever nftables does) or `ipvs` (keepalived, as in the paper). */
+  kind: z.enum(['nftables', 'ipvs']).default('nftables'),
+  /** `nat`: the LB rewrites the destination to the backend and the source to itself. */
+  forwarding: z
+    .enum(['nat'], { message: 'must be nat (tunnel forwarding is not implemented yet)' })
+    .default('nat'),
+  /** Seed of the flow hash; every LB of a service must use the same one. */
+  seed: z.number().int().min(0).max(0xffffffff).default(0),
+  /** How long a backend that left the ready set keeps its established flows before they are cut. */
+  backendDrainSeconds: z.number().min(0).max(2_147_483).default(30),
+  ipvs: z
+    .strictObject({
+      /** ipvs scheduler; `mh` is Maglev hashing. */
+      scheduler: z
+        .enum(['mh', 'sh', 'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sed', 'nq', 'fo', 'ovf', 'twos'])
+        .default('mh'),
+      /** mh/sh: hash the client port too (`mh-port`), so one client's connections spread over backends. */
+      hashPort: z.boolean().default(true),
+      /** mh/sh: a flow whose backend is unavailable goes to the next one (`mh-fallback`). */
+      fallback: z.boolean().default(true),
+      /** How keepalived checks each real server. */
+      check: z
+        .strictObject({
+          type: z.enum(['tcp', 'http']).default('tcp'),
+          path: z
+            .string()
+            .startsWith('/')
+            .regex(/^[!-~]+$/, 'must be printable ASCII without spaces')
+            .default('/'),
+          intervalSeconds: z.number().int().min(1).max(3600).default(1),
+          timeoutSeconds: z.number().int().min(1).max(3600).default(1),
+          retries: z.number().int().min(0).max(100).default(1),
+        })
+        .prefault({}),
+      configFile: z.string().startsWith('/').default('/etc/keepalived/keepalived.conf'),
+      pidFile: z.string().startsWith('/').default('/run/keepalived.pid'),
+      /** The keepalived binary; its `--config-test` checks every config before keepalived reloads it. */
+      command: z.string().min(1).default('keepalived'),
+      testConfig: z.boolean().default(true),
+    })
+    .prefault({}),
+});
+
+/** The data plane as `portlb render` uses it when the config has no `dataPlane` section. */
+export const DEFAULT_DATA_PLANE = dataPlaneSchema.parse({});
+
 export const configSchema = z.strictObject({
   mode: z.enum(['auto', 'bgp', 'aws', 'gcp']),
   owner: name.default('portlb'),
@@ -206,6 +258,7 @@ export const configSchema = z.strictObject({
   aws: awsSchema.optional(),
   gcp: gcpSchema.optional(),
   kubernetes: kubernetesSchema,
+  dataPlane: dataPlaneSchema.optional(),
   nodeAgent: nodeAgentSchema.default({
     routeProtocol: DEFAULT_ROUTE_PROTOCOL,
     listen: '0.0.0.0:9403',
@@ -242,3 +295,4 @@ export type ServiceConfig = ParsedConfig['services'][number];
 export type BgpConfig = NonNullable<ParsedConfig['bgp']>;
 export type HealthConfig = ParsedConfig['health'];
 export type KubernetesConfig = NonNullable<ParsedConfig['kubernetes']>;
+export type DataPlaneConfig = z.output<typeof dataPlaneSchema>;

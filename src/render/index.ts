@@ -1,4 +1,5 @@
 import type { Config } from '../config/load.js';
+import { renderKeepalivedConfig, renderNftablesScript } from '../dataplane/render.js';
 import { renderExabgp } from './exabgp.js';
 import { renderRouter } from './router.js';
 import { renderRr } from './rr.js';
@@ -10,6 +11,6 @@ export const renderers: Record<string, Renderer | undefined> = {
   exabgp: renderExabgp,
   rr: renderRr,
   router: renderRouter,
-  keepalived: undefined,
-  nftables: undefined,
+  keepalived: renderKeepalivedConfig,
+  nftables: renderNftablesScript,
 };

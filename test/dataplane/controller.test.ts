@@ -1,0 +1,262 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it, vi } from 'vitest';
+import type { ServiceConfig } from '../../src/config/schema.js';
+import { type DataPlaneConfig, DEFAULT_DATA_PLANE } from '../../src/config/schema.js';
+import { createDataPlaneController } from '../../src/dataplane/controller.js';
+import type { PlaneModel } from '../../src/dataplane/model.js';
+import type { ApplyOutcome, RuleWriter } from '../../src/dataplane/port.js';
+import type { DataPlaneSystem } from '../../src/dataplane/system.js';
+import { PermanentError } from '../../src/errors.js';
+import { silentLogger } from '../../src/runtime/logger.js';
+import type { Backend, BackendSource } from '../../src/sources/backends.js';
+
+const web: ServiceConfig = {
+  name: 'web',
+  vip: '10.1.1.0/24',
+  ports: [{ port: 80, protocol: 'TCP' }],
+  backends: { static: [{ address: '10.98.0.21', port: 8080 }] },
+};
+
+const b = (address: string): Backend => ({ address, port: 8080 });
+
+function backendsOf(initial: Backend[]) {
+  let list = initial;
+  const listeners = new Set<(s: string) => void>();
+  const source: BackendSource = {
+    backends: () => [...list],
+    onChange: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+  return {
+    source,
+    set(next: Backend[]) {
+      list = next;
+      for (const l of listeners) l('web');
+    },
+  };
+}
+
+function recordingWriter(results: (ApplyOutcome | Error)[] = []): RuleWriter & { models: PlaneModel[] } {
+  const models: PlaneModel[] = [];
+  return {
+    name: 'nftables',
+    models,
+    async sync(model) {
+      models.push(model);
+      const next = results.shift() ?? { action: 'applied', reason: { code: 'rules_changed', detail: '' } };
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  };
+}
+
+function fakeSystem(proc: Record<string, string> = { '/proc/sys/net/ipv4/ip_forward': '1\n' }) {
+  const commands: string[][] = [];
+  const system: DataPlaneSystem = {
+    run: async (argv) => {
+      commands.push([...argv]);
+      return {
+        stdout: '',
+        stderr: 'conntrack v1.4.7 (conntrack-tools): 3 flow entries have been deleted.\n',
+      };
+    },
+    readProc: async (path) => proc[path],
+    readFile: async () => undefined,
+    replaceFile: async () => {},
+    signal: () => {},
+  };
+  return { system, commands };
+}
+
+function setup<W extends RuleWriter = ReturnType<typeof recordingWriter>>(options: {
+  backends?: Backend[];
+  writer?: W;
+  dataPlane?: Partial<DataPlaneConfig>;
+  system?: DataPlaneSystem;
+  now?: () => number;
+  trigger?: (why: string) => void;
+}) {
+  const backends = backendsOf(options.backends ?? [b('10.98.0.22'), b('10.98.0.21')]);
+  const writer = (options.writer ?? recordingWriter()) as W & { models: PlaneModel[] };
+  const { system, commands } = options.system ? { system: options.system, commands: [] } : fakeSystem();
+  const registry = new Registry();
+  const controller = createDataPlaneController({
+    config: { owner: 'lab', services: [web] },
+    dataPlane: { ...DEFAULT_DATA_PLANE, ...options.dataPlane },
+    backends: backends.source,
+    writers: [writer],
+    system,
+    logger: silentLogger(),
+    registry,
+    ...(options.now && { now: options.now }),
+    ...(options.trigger && { trigger: options.trigger }),
+  });
+  return { controller, backends, writer, commands, registry };
+}
+
+const addresses = (m: PlaneModel | undefined, key: 'backends' | 'draining' = 'backends') =>
+  m?.services[0]?.[key].map((x) => x.address);
+
+describe('data-plane controller', () => {
+  it('writes the ordered ready backends and is ready once written', async () => {
+    const { controller, writer } = setup({});
+    expect(controller.notReady()).toEqual(['data plane: not synced yet']);
+    await controller.start();
+    await controller.sync('test');
+    expect(addresses(writer.models[0])).toEqual(['10.98.0.21', '10.98.0.22']);
+    expect(controller.notReady()).toEqual([]);
+    expect(controller.status()).toMatchObject({
+      kind: 'nftables',
+      services: { web: { ready: 2, draining: 0 } },
+      writers: { nftables: { outcome: 'applied', served: true } },
+      degraded: [],
+    });
+  });
+
+  it('keeps the previous backends when a list is refused, and says why', async () => {
+    const { controller, backends, writer, registry } = setup({});
+    await controller.sync('first');
+    backends.set([b('10.98.0.21'), b('10.98.0.21'), b('10.98.0.23')]);
+    await controller.sync('duplicates');
+    expect(addresses(writer.models[1])).toEqual(['10.98.0.21', '10.98.0.22']);
+    expect(controller.notReady()).toEqual([]);
+    expect(controller.status().degraded).toEqual([
+      'service web: backend list refused: 10.98.0.21:8080: listed twice',
+    ]);
+    expect(await registry.getSingleMetricAsString('portlb_dataplane_backend_list_refused')).toContain(
+      'portlb_dataplane_backend_list_refused{service="web"} 1',
+    );
+    backends.set([b('10.98.0.23')]);
+    await controller.sync('fixed');
+    expect(addresses(writer.models[2])).toEqual(['10.98.0.23']);
+    expect(controller.status().services.web).toEqual({ ready: 1, draining: 2 });
+  });
+
+  it('starts with no backends for a service whose first list is refused', async () => {
+    const { controller, writer } = setup({ backends: [b('not-an-ip')] });
+    await controller.sync('first');
+    expect(addresses(writer.models[0])).toEqual([]);
+  });
+
+  it('takes a backend out of new flows at once, and cuts its flows when the drain time is over', async () => {
+    let now = 1_000;
+    const { controller, backends, writer, commands } = setup({
+      now: () => now,
+      dataPlane: { backendDrainSeconds: 30 },
+    });
+    await controller.sync('first');
+    backends.set([b('10.98.0.21')]);
+    const draining = await controller.sync('removed');
+    expect(addresses(writer.models[1])).toEqual(['10.98.0.21']);
+    expect(addresses(writer.models[1], 'draining')).toEqual(['10.98.0.22']);
+    expect(draining.cut).toEqual([]);
+    now += 30_000;
+    const over = await controller.sync('drain over');
+    expect(addresses(writer.models[2], 'draining')).toEqual([]);
+    expect(over.cut).toEqual([
+      { service: 'web', backend: expect.objectContaining({ address: '10.98.0.22' }), flows: 3 },
+    ]);
+    expect(commands).toEqual([
+      [
+        'conntrack',
+        '-D',
+        '-p',
+        'tcp',
+        '--orig-dst',
+        '10.1.1.0/24',
+        '--orig-port-dst',
+        '80',
+        '--reply-src',
+        '10.98.0.22',
+        '--reply-port-src',
+        '8080',
+      ],
+    ]);
+  });
+
+  it('asks for a sync when the backends change and when a drain time ends', async () => {
+    vi.useFakeTimers();
+    try {
+      const trigger = vi.fn();
+      const { controller, backends } = setup({
+        trigger,
+        now: () => Date.now(),
+        dataPlane: { backendDrainSeconds: 5 },
+      });
+      await controller.start();
+      await controller.sync('first');
+      backends.set([b('10.98.0.21')]);
+      expect(trigger).toHaveBeenLastCalledWith('backends of web changed');
+      await controller.sync('removed');
+      vi.advanceTimersByTime(4_999);
+      expect(trigger).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1);
+      expect(trigger).toHaveBeenLastCalledWith('backend drain time over');
+      controller.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not cut flows with ipvs: keepalived drops the real server itself', async () => {
+    const { controller, backends, commands } = setup({ dataPlane: { kind: 'ipvs', backendDrainSeconds: 0 } });
+    await controller.sync('first');
+    backends.set([b('10.98.0.21')]);
+    expect((await controller.sync('removed')).cut).toEqual([]);
+    expect(commands).toEqual([]);
+  });
+
+  it('is not ready while nothing was ever written, and degraded when a later write fails', async () => {
+    const failure = new PermanentError('nft: Operation not permitted');
+    const writer = recordingWriter([
+      failure,
+      { action: 'applied', reason: { code: 'x', detail: '' } },
+      failure,
+    ]);
+    const { controller, registry } = setup({ writer });
+    await expect(controller.sync('first')).rejects.toBe(failure);
+    expect(controller.notReady()).toEqual(['nftables: no rules written yet: nft: Operation not permitted']);
+    await controller.sync('second');
+    await expect(controller.sync('third')).rejects.toBe(failure);
+    expect(controller.notReady()).toEqual([]);
+    expect(controller.status().degraded).toEqual([
+      'nftables: the last write failed and the previous rules still serve: nft: Operation not permitted',
+    ]);
+    const syncs = await registry.getSingleMetricAsString('portlb_dataplane_syncs_total');
+    expect(syncs).toContain('portlb_dataplane_syncs_total{writer="nftables",outcome="failed"} 2');
+    expect(syncs).toContain('portlb_dataplane_syncs_total{writer="nftables",outcome="applied"} 1');
+  });
+
+  it('is not ready when its table is someone else’s', async () => {
+    const refused: ApplyOutcome = {
+      action: 'refused',
+      reason: { code: 'not_owned', detail: 'table inet portlb exists without portlb’s owner rule' },
+    };
+    const { controller } = setup({ writer: recordingWriter([refused]) });
+    await controller.sync('first');
+    expect(controller.notReady()).toEqual(['nftables: table inet portlb exists without portlb’s owner rule']);
+  });
+
+  it('is not ready when the kernel would not forward', async () => {
+    const { system } = fakeSystem({ '/proc/sys/net/ipv4/ip_forward': '0\n' });
+    const { controller } = setup({ system });
+    await controller.sync('first');
+    expect(controller.notReady()).toEqual([
+      'data plane: net.ipv4.ip_forward is 0, not 1: the kernel will not forward IPv4 to the backends',
+    ]);
+  });
+
+  it('says at start that ipvs is missing and writes nothing', async () => {
+    const writer = {
+      ...recordingWriter(),
+      unavailable: async () => 'ipvs not available in this kernel: test',
+    };
+    const { controller } = setup({ writer, dataPlane: { kind: 'ipvs' } });
+    await controller.start();
+    expect(await controller.sync('first')).toEqual({ writers: [], cut: [] });
+    expect(writer.models).toEqual([]);
+    expect(controller.notReady()).toEqual(['ipvs not available in this kernel: test']);
+  });
+});
