@@ -65,9 +65,11 @@ program
 
 program
   .command('dataplane')
-  .description("write the LB's data plane (nftables, or keepalived for ipvs) from the config's backends")
+  .description(
+    "run in the LB pod (its own container): keep the data plane (nftables, or keepalived for ipvs) equal to the services' ready backends",
+  )
   .requiredOption('-c, --config <file>', 'portlb config (YAML)')
-  .option('--once', 'sync once from the static backends, print what was done, and exit (required for now)')
+  .option('--once', 'sync once from the static backends, print what was done, and exit')
   .option('--netns <name>', 'write the rules in this network namespace instead of its own')
   .option('--json', 'print the outcome as JSON')
   .action(async (o: { config: string; once?: boolean; netns?: string; json?: boolean }) =>

@@ -209,6 +209,8 @@ const dataPlaneSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).default(0),
   /** How long a backend that left the ready set keeps its established flows before they are cut. */
   backendDrainSeconds: z.number().min(0).max(2_147_483).default(30),
+  /** `portlb dataplane`'s own /healthz, /readyz and /metrics (the sidecar's are `server.listen`). */
+  listen: listen.default('0.0.0.0:9404'),
   ipvs: z
     .strictObject({
       /** ipvs scheduler; `mh` is Maglev hashing. */

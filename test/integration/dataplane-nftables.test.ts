@@ -1,4 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
@@ -174,7 +177,58 @@ describe('nftables data plane in a namespace', () => {
     expect(second.stdout).toMatch(/^nftables: adopted/);
     expect(await listTable()).toBe(renderNftables(modelFromConfig(config)).body);
   });
+
+  it('portlb dataplane runs on the process harness: ready once the rules serve, and leaves them on SIGTERM', async () => {
+    // prepare: the fixture with its health server on a loopback port of ours
+    const dir = await mkdtemp(join(tmpdir(), 'portlb-dataplane-'));
+    const file = join(dir, 'dataplane.yaml');
+    const text = await readFile(dataPlaneFixture('services.yaml'), 'utf8');
+    await writeFile(file, text.replace('dataPlane:\n', 'dataPlane:\n  listen: 127.0.0.1:0\n'));
+    await inNs(ns, 'nft', 'delete', 'table', 'inet', 'portlb').catch(() => undefined);
+    const child = spawn(
+      'node_modules/.bin/node',
+      ['dist/cli/portlb.mjs', 'dataplane', '--config', file, '--netns', ns],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let logs = '';
+    child.stderr?.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // act: wait for its health server, then for ready
+      const address = await eventually(() => /"address":"127\.0\.0\.1:(\d+)"/.exec(logs)?.[1]);
+      const readyz = await eventually(async () => {
+        const answer = await fetch(`http://127.0.0.1:${address}/readyz`);
+        return answer.status === 200
+          ? ((await answer.json()) as { ready: boolean; detail: unknown })
+          : undefined;
+      });
+      // assess
+      expect(readyz.ready).toBe(true);
+      expect(JSON.stringify(readyz.detail)).toContain('nftables');
+      expect(await listTable()).toBe(renderNftables(modelFromConfig(config)).body);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await listTable()).toBe(renderNftables(modelFromConfig(config)).body);
+      expect(logs).toContain('its rules stay in place');
+    } finally {
+      child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Polls until `probe` gives a value (10 s at most). */
+async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const value = await Promise.resolve(probe()).catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error('condition not met within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 function servicesBackends() {
   return mutableBackends(staticLists(config));

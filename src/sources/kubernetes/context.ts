@@ -54,6 +54,39 @@ export async function readProviderId(
   return node.spec?.providerID;
 }
 
+/**
+ * Each service's backends from where its config says: its static list, or the ready endpoints of
+ * its Kubernetes Service's EndpointSlices (the sidecar's health probes and the data plane read these).
+ */
+export function serviceBackends(options: {
+  readonly config: Pick<Config, 'services'>;
+  readonly kubeConfig: KubeConfig;
+  /** Where a service reference without a namespace looks. */
+  readonly namespace: string;
+  readonly relistMs: number;
+  readonly logger: Logger;
+  readonly metrics: ReturnType<typeof kubeMetrics>;
+}): BackendSource {
+  const { config, namespace } = options;
+  const refs = config.services.flatMap((s) =>
+    'kubernetes' in s.backends
+      ? [{ ...s.backends.kubernetes, name: s.name, namespace: s.backends.kubernetes.namespace ?? namespace }]
+      : [],
+  );
+  return selectBackends(
+    config,
+    refs.length > 0
+      ? createEndpointSliceBackends({
+          kubeConfig: options.kubeConfig,
+          services: refs,
+          relistMs: options.relistMs,
+          logger: options.logger,
+          metrics: options.metrics,
+        })
+      : undefined,
+  );
+}
+
 export function createKubernetesContext(deps: KubernetesContextDeps): KubernetesContext {
   const { config, mode, logger } = deps;
   const k = config.kubernetes;
@@ -100,17 +133,7 @@ export function createKubernetesContext(deps: KubernetesContextDeps): Kubernetes
     recorder,
     onChange: deps.trigger,
   });
-  const refs = config.services.flatMap((s) =>
-    'kubernetes' in s.backends
-      ? [{ ...s.backends.kubernetes, name: s.name, namespace: s.backends.kubernetes.namespace ?? namespace }]
-      : [],
-  );
-  const backends = selectBackends(
-    config,
-    refs.length > 0
-      ? createEndpointSliceBackends({ kubeConfig, services: refs, relistMs, logger, metrics })
-      : undefined,
-  );
+  const backends = serviceBackends({ config, kubeConfig, namespace, relistMs, logger, metrics });
   backends.onChange((service) => deps.trigger(`backends of ${service} changed`));
   const elector =
     mode.writers === 'leader'
