@@ -98,7 +98,7 @@ try {
       standin.resetCalls();
       started = performance.now();
       await s.controller.runOnce('bench');
-      const calls = standin.calls();
+      const calls = [...standin.calls()];
       steady.push({
         listCalls: calls.filter((c) => c.method === 'routes.list').length,
         writes: calls.filter((c) => isWrite(c.method)).length,
@@ -131,7 +131,7 @@ try {
   started = performance.now();
   const result = await bundle.instanceEvent(event);
   const lossSeconds = (performance.now() - started) / 1000;
-  const lossCalls = standin.calls();
+  const lossCalls = [...standin.calls()];
   const left = standin.routes(PROJECT).filter((r) => r.nextHopInstance === victim).length;
   standin.resetCalls();
   const again = await bundle.instanceEvent(event);

@@ -64,6 +64,8 @@ const lifecycle = (instance: string, state: 'ready' | 'draining' | 'gone') => ({
   at: Date.now(),
 });
 const routesTo = (target: string) => standin.routes(PROJECT).filter((r) => r.nextHopInstance === target);
+/** portlb's routes to an instance, without the look-alike of another owner one test plants. */
+const ours = (target: string) => routesTo(target).filter((r) => !r.name.endsWith('-theirs'));
 const writes = () =>
   standin.calls().filter((c) => c.method === 'routes.insert' || c.method === 'routes.delete');
 
@@ -206,7 +208,7 @@ describe('Pub/Sub emulator -> Functions Framework -> portlb functions -> Compute
     expect(functions.sweep?.lines.some((l) => parse(l).event === 'retry')).toBe(true);
     expect(line).toMatchObject({ event: 'done', status: 'changed' });
     expect(routesTo(lb[2] ?? '')).toEqual([]);
-    expect(routesTo(lb[0] ?? '')).toHaveLength(VIPS.length);
+    expect(ours(lb[0] ?? '')).toHaveLength(VIPS.length);
   });
 
   it('lifecycle draining removes that LB routes and nothing else', async () => {

@@ -137,6 +137,10 @@ describe('gcp mode, publish: routes', () => {
     expect(routesTo(lb[2] ?? '')).toHaveLength(2);
     expect(steady.plan.changes).toEqual([]);
     expect(standin.calls().map((c) => c.method)).toEqual(['routes.list']);
+    // Only its own routes are listed: one page however many LBs the network has.
+    expect(standin.calls()[0]?.query.filter).toContain(
+      `(nextHopInstance eq ".*/zones/${ZONE}/instances/lb-1")`,
+    );
   });
 
   it('withdraws its own routes when its health gate fails, and touches no other LB', async () => {

@@ -105,6 +105,7 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
             }),
             owner: config.owner,
             priority: gcp.priority,
+            nextHop: instance,
             logger,
           }),
           instance,
