@@ -36,7 +36,9 @@ const vips = Array.from({ length: VIP_COUNT }, (_, i) => `100.64.${Math.floor(i 
 const isWrite = (method: string) => method === 'routes.insert' || method === 'routes.delete';
 
 const backend = createServer((socket) => socket.end());
-await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+// 800 health probes (200 services x 4 sidecars) start at once: a deep backlog, and a gate that
+// needs three failures in a row, keep the bench about routes, not about a loopback accept queue.
+await new Promise<void>((resolve) => backend.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
 const backendPort = (backend.address() as { port: number }).port;
 const standin = await startComputeStandin();
 standin.addProject(PROJECT, ['vpc']);
@@ -63,7 +65,7 @@ const config = (node: number) =>
         backends: { static: [{ address: '127.0.0.1', port: backendPort }] },
       })),
       gcp: { project: PROJECT, network: 'vpc' },
-      health: { rise: 1, fall: 1 },
+      health: { intervalSeconds: 5, timeoutSeconds: 2, rise: 1, fall: 3 },
       drain: { seconds: 0 },
     },
     { NODE_NAME: `node-${node + 1}` },
