@@ -12,9 +12,11 @@ export const nodeBundle = {
   metafile: true,
   logLevel: 'warning',
   // Bundled CommonJS dependencies call require() for Node built-ins; ESM has no require of its own.
+  // Some also read __dirname at load (google-gax, under the Compute client): the bundle's folder.
   banner: {
-    js: "import { createRequire as __portlbRequire } from 'node:module'; const require = __portlbRequire(import.meta.url);",
+    js: "import { createRequire as __portlbRequire } from 'node:module'; const require = __portlbRequire(import.meta.url); const __portlbDirname = import.meta.dirname;",
   },
+  define: { __dirname: '__portlbDirname' },
 };
 
 /** One line per output file with its size, so a build shows what it wrote. */

@@ -54,7 +54,7 @@ resource "google_cloud_scheduler_job" "sweep" {
 
 # Least privilege: the LB pods only publish their lifecycle; the function writes the routes.
 resource "google_pubsub_topic_iam_member" "sidecar_publishes" {
-  count  = var.sidecar_service_account == "" ? 0 : 1
+  count  = var.sidecar_service_account != "" && var.sidecar_publish == "pubsub" ? 1 : 0
   topic  = google_pubsub_topic.lifecycle.id
   role   = "roles/pubsub.publisher"
   member = "serviceAccount:${var.sidecar_service_account}"

@@ -1,5 +1,5 @@
 output "lifecycle_topic" {
-  description = "Topic the sidecars publish LB lifecycle messages to (gcp.lifecycleTopic)."
+  description = "Topic the sidecars publish LB lifecycle messages to (`gcp.topic` in the sidecar config)."
   value       = google_pubsub_topic.lifecycle.id
 }
 

@@ -20,6 +20,14 @@ resource "google_service_account" "functions" {
   display_name = "portlb Cloud Functions"
 }
 
+# gcp.publish: routes: every LB pod writes its own routes, with the same role.
+resource "google_project_iam_member" "sidecar_routes" {
+  count   = var.sidecar_service_account != "" && var.sidecar_publish == "routes" ? 1 : 0
+  project = var.project
+  role    = google_project_iam_custom_role.portlb_routes.id
+  member  = "serviceAccount:${var.sidecar_service_account}"
+}
+
 resource "google_project_iam_member" "functions_routes" {
   project = var.project
   role    = google_project_iam_custom_role.portlb_routes.id

@@ -65,3 +65,13 @@ variable "sidecar_service_account" {
   type        = string
   default     = ""
 }
+
+variable "sidecar_publish" {
+  description = "The sidecars' gcp.publish: pubsub (least privilege: they may only publish lifecycle messages) or routes (they write their own routes with the portlb route role)."
+  type        = string
+  default     = "pubsub"
+  validation {
+    condition     = contains(["pubsub", "routes"], var.sidecar_publish)
+    error_message = "sidecar_publish must be pubsub or routes."
+  }
+}

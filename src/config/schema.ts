@@ -114,11 +114,32 @@ const awsSchema = z.strictObject({
     .default({ refreshSeconds: 60, staleSeconds: 180 }),
 });
 
-const gcpSchema = z.strictObject({
+/** The gcp fields the Cloud Functions' environment shares (functions/gcp/env.ts builds on them). */
+export const gcpFields = {
+  owner: name,
+  vip: cidr,
   project: z.string().min(1),
   network: z.string().min(1),
-  priority: z.number().int().min(0).max(65535).default(1000),
+  priority: z.number().int().min(0).max(65535),
+};
+
+const gcpSchema = z.strictObject({
+  project: gcpFields.project,
+  network: gcpFields.network,
+  priority: gcpFields.priority.default(1000),
+  /** Compute's endpoint: a Private Service Connect address, or the stand-in in tests. */
   endpoint: z.url().optional(),
+  /** `routes`: each sidecar writes its own Compute routes; `pubsub`: it only publishes lifecycle messages (least privilege) and the `lifecycle` function writes. */
+  publish: z.enum(['routes', 'pubsub']).default('routes'),
+  /** The lifecycle topic: its id, or `projects/P/topics/T`. */
+  topic: z
+    .string()
+    .regex(/^(projects\/[^/]+\/topics\/)?[A-Za-z][-A-Za-z0-9_.~+%]{2,254}$/, 'must be a Pub/Sub topic id')
+    .default('portlb-lifecycle'),
+  /** Pub/Sub's endpoint: the emulator in tests. */
+  pubsubEndpoint: z.url().optional(),
+  /** With `pubsub`: the lifecycle state is published again this often (a lost message is repaired). */
+  refreshSeconds: seconds.default(60),
 });
 
 const healthSchema = z.strictObject({

@@ -203,8 +203,17 @@ export async function bundleFunction(entry: string): Promise<FunctionBundle> {
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** The real Functions Framework (its own CLI) serving `target` from `source` as a CloudEvent function. */
-export async function startFunctionsFramework(source: string, target: string): Promise<Daemon> {
+/**
+ * The real Functions Framework (its own CLI) serving `target` from `source` as a CloudEvent
+ * function, with `env` added to its environment. Never with Application Default Credentials: the
+ * metadata server is switched off and pointed at a closed loopback port, so a function that lacks
+ * its test token fails instead of asking metadata.google.internal.
+ */
+export async function startFunctionsFramework(
+  source: string,
+  target: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Daemon> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const main = resolve(root, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
@@ -225,6 +234,14 @@ export async function startFunctionsFramework(source: string, target: string): P
       await fetch(url);
       return true;
     },
-    { ...process.env, NODE_ENV: 'test', PORTLB_LOG_LEVEL: 'info' },
+    {
+      ...process.env,
+      NODE_ENV: 'test',
+      PORTLB_LOG_LEVEL: 'info',
+      METADATA_SERVER_DETECTION: 'none',
+      GCE_METADATA_HOST: '127.0.0.1:9',
+      GCE_METADATA_IP: '127.0.0.1:9',
+      ...env,
+    },
   );
 }

@@ -4,10 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addressFamily, prefix } from '../../core/cidr.js';
-import type { DesiredRoute } from '../../core/model.js';
-import type { Source } from '../../core/ports.js';
 import { ConfigError } from '../../errors.js';
-import { createServiceGates } from '../../health/services.js';
 import { type ApiChannel, startApiChannel } from '../../providers/bgp/channel.js';
 import { createBgpMetrics } from '../../providers/bgp/metrics.js';
 import { createBgpProvider } from '../../providers/bgp/provider.js';
@@ -16,7 +13,7 @@ import { createSpeaker } from '../../providers/bgp/speaker.js';
 import { createExabgpSupervisor, type ExabgpSupervisor } from '../../providers/bgp/supervisor.js';
 import { ownEverything } from '../../registry/simple.js';
 import { renderExabgpConfig } from '../../render/exabgp.js';
-import { createStaticBackends } from '../../sources/backends.js';
+import { createOwnGates, createSelfSource, type SelfSource, sleep } from '../self.js';
 import type { ModeDeps, ModeParts } from '../types.js';
 
 const ACK_TIMEOUT_MS = 5000;
@@ -64,16 +61,11 @@ function ownUser(): Record<string, string> {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * bgp mode: this LB pod announces each VIP with its own node IP as next hop, only while the
  * service's health gate passes. The sidecar owns exabgp: it writes exabgp's config, starts it
  * (and restarts it with backoff), and talks to it through a relay over a unix socket.
  */
-/** This speaker's desired state: from its own gates and pod, no observation needed. */
-type SelfSource = Source & { desired(): Promise<DesiredRoute[]> };
-
 export async function createBgpMode({
   config,
   logger,
@@ -111,47 +103,9 @@ export async function createBgpMode({
     onStuck: (command) =>
       supervisor?.restart(`it did not acknowledge "${command}" within ${ACK_TIMEOUT_MS} ms`),
   });
-  // Static backends from the config, or the ready EndpointSlice endpoints when Kubernetes is on.
-  const gates = createServiceGates({
-    config,
-    backends: kubernetes?.backends ?? createStaticBackends(config),
-    hasKubernetes: kubernetes !== undefined,
-    registry: metrics.registry,
-    logger,
-    onChange: (service) => trigger(`health ${service}`),
-  });
+  const gates = createOwnGates({ config, logger, metrics, trigger, kubernetes });
   const gateOf = gates.gateOf;
-
-  // Desired state is only this speaker: each VIP -> our next hop, healthy while its gate passes
-  // and, with Kubernetes, while its own pod may carry the service (not terminating, node Ready,
-  // not disabled, the service among `portlb.io/services`).
-  const source: SelfSource = {
-    desired: async (): Promise<DesiredRoute[]> => {
-      const lifecycle = kubernetes ? await kubernetes.source.desired() : undefined;
-      return config.services.map((s) => {
-        const gate = gateOf(s.name);
-        const own = lifecycle?.find((r) => r.vip === s.vip)?.candidates[0];
-        const podReason =
-          lifecycle === undefined
-            ? undefined
-            : own === undefined
-              ? 'this LB pod does not serve the service (see portlb.io/services and kubernetes.lbPodSelector)'
-              : own.healthy
-                ? undefined
-                : own.reason;
-        const reasons = [
-          ...(gate.healthy ? [] : [`health gate: ${gate.reason}`]),
-          ...(podReason ? [podReason] : []),
-        ];
-        const reason = reasons.length > 0 ? reasons.join('; ') : undefined;
-        return {
-          vip: s.vip,
-          service: s.name,
-          candidates: [{ target: self.nextHop, healthy: reason === undefined, ...(reason && { reason }) }],
-        };
-      });
-    },
-  };
+  const source = createSelfSource({ config, gates, kubernetes, target: () => self.nextHop });
 
   return {
     source,

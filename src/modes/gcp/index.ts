@@ -1,7 +1,7 @@
 import { gceInstanceUrl, parseProviderId } from '../../core/provider-id.js';
-import { PermanentError } from '../../errors.js';
 import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
 import type { ModeDescriptor } from '../types.js';
+import { gcpPlanning } from './planning.js';
 
 /**
  * `gcp`: one equal-priority route per healthy LB node (GCP spreads flows over them); every LB
@@ -9,8 +9,7 @@ import type { ModeDescriptor } from '../types.js';
  */
 export const gcpMode: ModeDescriptor = {
   name: 'gcp',
-  cardinality: 'multi',
-  whenNoneHealthy: 'withdraw',
+  ...gcpPlanning,
   writers: 'each',
   candidates: 'self',
   awaitOwnReady: () => false,
@@ -21,9 +20,5 @@ export const gcpMode: ModeDescriptor = {
     return instance?.cloud === 'gce' ? gceInstanceUrl(instance) : undefined;
   },
   changeEvent: cloudChangeEvent,
-  create: async () => {
-    throw new PermanentError(
-      'mode gcp is not available in this build yet; use --state FILE to write routes to a file',
-    );
-  },
+  create: async (deps) => (await import('./sidecar.js')).createGcpModeFromConfig(deps),
 };

@@ -1,4 +1,8 @@
-import { GlobalOperationsClient, InstancesClient, RoutesClient } from '@google-cloud/compute';
+// The three clients' own modules, not the package index: that loads every Compute client of every
+// API version and a 31 MB protos.js, for the sidecar and into the functions' bundle.
+import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
+import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
+import { RoutesClient } from '@google-cloud/compute/build/src/v1/routes_client.js';
 import { ConfigError } from '../../errors.js';
 import type { ComputePort, OperationResource } from './port.js';
 

@@ -3,7 +3,7 @@ import pRetry from 'p-retry';
 import { canonicalText } from '../../core/cidr.js';
 import { isTransient, PermanentError } from '../../errors.js';
 import { ComputePermanentError, call, isAlreadyExists, isMissingProject, isNotFound } from './errors.js';
-import { canonicalInstanceUrl, createForwardingCheck } from './instances.js';
+import { canonicalInstanceUrl, createForwardingCheck, parseInstanceUrl } from './instances.js';
 import { type OperationWarning, operationWarnings, waitDone } from './operations.js';
 import type { ComputePort, RouteResource } from './port.js';
 
@@ -60,8 +60,11 @@ export interface ComputeRoutes {
   readonly project: string;
   readonly network: string;
   readonly networkUrl: string;
-  /** One filtered `routes.list` (every page): the routes of this network whose name starts with the prefix. */
-  list(namePrefix: string): Promise<ComputeRoute[]>;
+  /**
+   * One filtered `routes.list` (every page): the routes of this network whose name starts with the
+   * prefix and, when given, whose next hop is this instance.
+   */
+  list(namePrefix: string, nextHopInstance?: string): Promise<ComputeRoute[]>;
   insert(spec: RouteSpec): Promise<WriteOutcome>;
   /** Deleting a route that is not there is done, not an error. */
   delete(name: string): Promise<WriteOutcome>;
@@ -84,8 +87,10 @@ export function networkUrl(project: string, network: string): string {
  * Compute's list filter: regular expressions (RE2, whole-value match) with `eq`, one parenthesised
  * expression per field, ANDed. Names are `[a-z0-9-]`, so nothing in them needs escaping.
  */
-export function routeFilter(network: string, namePrefix: string): string {
-  return `(network eq ".*/global/networks/${networkName(network)}") (name eq "${namePrefix}.*")`;
+export function routeFilter(network: string, namePrefix: string, nextHopInstance?: string): string {
+  const base = `(network eq ".*/global/networks/${networkName(network)}") (name eq "${namePrefix}.*")`;
+  const ref = nextHopInstance && parseInstanceUrl(nextHopInstance);
+  return ref ? `${base} (nextHopInstance eq ".*/zones/${ref.zone}/instances/${ref.name}")` : base;
 }
 
 function readRoute(route: RouteResource): ComputeRoute {
@@ -198,8 +203,8 @@ export function createComputeRoutes(options: ComputeRoutesOptions): ComputeRoute
     project,
     network,
     networkUrl: networkUrl(project, network),
-    async list(namePrefix) {
-      const filter = routeFilter(network, namePrefix);
+    async list(namePrefix, nextHopInstance) {
+      const filter = routeFilter(network, namePrefix, nextHopInstance);
       const routes: ComputeRoute[] = [];
       let pageToken: string | undefined;
       for (let page = 0; page < maxPages; page++) {

@@ -14,6 +14,11 @@ export interface GcpRouteRegistryOptions {
   readonly owner: string;
   /** `gcp.priority`: every portlb route has the same one, so Compute spreads flows over them (ECMP). */
   readonly priority: number;
+  /**
+   * Observe only the routes to this instance (a sidecar: its own routes are all it writes), so a
+   * sidecar's list stays one page however many LBs there are. Undefined: every route.
+   */
+  readonly nextHop?: (() => string | undefined) | undefined;
   /** Writes in flight at once; Compute's rate quotas are per minute and generous (1,500). */
   readonly concurrency?: number;
   readonly logger: Logger;
@@ -131,7 +136,7 @@ export function createGcpRouteRegistry(options: GcpRouteRegistryOptions): Regist
     owner,
     async observe() {
       const out: ObservedRoute[] = [];
-      for (const route of await routes.list(ROUTE_PREFIX)) {
+      for (const route of await routes.list(ROUTE_PREFIX, options.nextHop?.())) {
         const owns = ownership(route, owner);
         if (owns.kind === 'unrelated') continue;
         out.push({
