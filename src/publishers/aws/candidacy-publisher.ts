@@ -1,10 +1,10 @@
-import { errorMessage, PermanentError, TransientError } from '../../errors.js';
+import { PermanentError, TransientError } from '../../errors.js';
 import { describeInstances, nodeEni, turnOffSourceDestCheck } from '../../providers/aws/instances.js';
 import type { Ec2Port, EventsPort } from '../../providers/aws/port.js';
 import { describeTables, type TableSelector } from '../../providers/aws/tables.js';
-import { backoffDelay } from '../../runtime/backoff.js';
 import type { Logger } from '../../runtime/logger.js';
 import { type CandidateState, podId } from '../../sources/aws/candidacy.js';
+import { createStatePublisher } from '../state-publisher.js';
 import { putLifecycleEvent } from './event.js';
 import { writeCandidacy } from './tags.js';
 
@@ -50,12 +50,6 @@ export interface CandidacyPublisher {
 export function createCandidacyPublisher(options: CandidacyPublisherOptions): CandidacyPublisher {
   const log = options.logger.child({ component: 'aws-candidacy' });
   let eni: string | undefined;
-  let held: CandidateState | undefined;
-  let last: { state: CandidateState; at: number } | undefined;
-  let failures = 0;
-  let retryAt = 0;
-  let lastError: string | undefined;
-
   let sourceDestOff = false;
 
   /** The node's ENI (looked up once); before its first `ready`, SourceDestCheck is turned off. */
@@ -75,11 +69,10 @@ export function createCandidacyPublisher(options: CandidacyPublisherOptions): Ca
     return eni;
   }
 
-  async function publish(state: CandidateState): Promise<void> {
+  async function publish(state: CandidateState, at: number): Promise<void> {
     const instanceId = options.instanceId();
     if (instanceId === undefined)
       throw new TransientError('the instance of this node is not known yet (no providerID)');
-    const at = Math.floor(options.now());
     if (options.publish.kind === 'eventbridge') {
       await putLifecycleEvent(options.publish.events, options.publish.bus, {
         version: 1,
@@ -91,57 +84,43 @@ export function createCandidacyPublisher(options: CandidacyPublisherOptions): Ca
         state,
         at,
       });
-    } else {
-      const target = await ownEni(instanceId, state);
-      const tables = await describeTables(options.ec2, options.tables);
-      await writeCandidacy(options.ec2, tables, options.owner, {
-        instanceId,
-        pod: podId(options.pod),
-        podName: options.pod,
-        eni: target,
-        state,
-        at,
-        node: options.node,
-      });
+      return;
     }
-    const changed = last?.state !== state;
-    last = { state, at };
-    if (changed) {
-      log.info({ event: 'candidacy', state, instanceId }, `candidacy ${state}`);
-      options.onPublished?.(state);
-    }
+    const target = await ownEni(instanceId, state);
+    const tables = await describeTables(options.ec2, options.tables);
+    await writeCandidacy(options.ec2, tables, options.owner, {
+      instanceId,
+      pod: podId(options.pod),
+      podName: options.pod,
+      eni: target,
+      state,
+      at,
+      node: options.node,
+    });
   }
 
-  async function attempt(state: CandidateState): Promise<void> {
-    try {
-      await publish(state);
-      failures = 0;
-      lastError = undefined;
-    } catch (error) {
-      failures += 1;
-      lastError = `publishing candidacy ${state} failed: ${errorMessage(error)}`;
-      retryAt =
-        options.now() +
-        backoffDelay(failures, { minMs: 1000, maxMs: Math.min(options.refreshSeconds, 64) * 1000 });
-      log.warn({ event: 'candidacy_failed', state, err: errorMessage(error) }, lastError);
-    }
-  }
+  const reports = createStatePublisher<CandidateState>({
+    what: 'candidacy',
+    publish,
+    current: () => (options.healthy() ? 'ready' : 'draining'),
+    refreshSeconds: options.refreshSeconds,
+    now: options.now,
+    logger: log,
+    onChange: (state) => {
+      log.info({ event: 'candidacy', state, instanceId: options.instanceId() }, `candidacy ${state}`);
+      options.onPublished?.(state);
+    },
+  });
 
   return {
-    async tick() {
-      const state: CandidateState = held ?? (options.healthy() ? 'ready' : 'draining');
-      const now = options.now();
-      if (now < retryAt) return;
-      const due =
-        last === undefined || last.state !== state || now - last.at >= options.refreshSeconds * 1000;
-      if (due) await attempt(state);
-    },
-    async announce(state) {
-      held = state;
-      retryAt = 0;
-      await attempt(state);
-    },
-    notReady: () => (lastError ? [lastError] : []),
-    status: () => ({ candidacy: last?.state, candidacyAt: last?.at, eni, instanceId: options.instanceId() }),
+    tick: reports.tick,
+    announce: reports.announce,
+    notReady: reports.notReady,
+    status: () => ({
+      candidacy: reports.last()?.state,
+      candidacyAt: reports.last()?.at,
+      eni,
+      instanceId: options.instanceId(),
+    }),
   };
 }

@@ -1,7 +1,7 @@
-import { errorMessage, TransientError } from '../../errors.js';
+import { TransientError } from '../../errors.js';
 import { type GcpLifecycle, LIFECYCLE_KIND } from '../../providers/gcp/lifecycle.js';
-import { backoffDelay } from '../../runtime/backoff.js';
 import type { Logger } from '../../runtime/logger.js';
+import { createStatePublisher } from '../state-publisher.js';
 import type { TopicPublisher } from './pubsub.js';
 
 export type LifecycleState = GcpLifecycle['state'];
@@ -39,18 +39,14 @@ export interface LifecyclePublisher {
  */
 export function createLifecyclePublisher(options: LifecyclePublisherOptions): LifecyclePublisher {
   const log = options.logger.child({ component: 'gcp-lifecycle' });
-  let held: LifecycleState | undefined;
-  let last: { state: LifecycleState; at: number; messageId: string } | undefined;
-  let failures = 0;
-  let retryAt = 0;
-  let lastError: string | undefined;
-
-  async function attempt(state: LifecycleState): Promise<void> {
-    try {
+  let messageId: string | undefined;
+  const reports = createStatePublisher<LifecycleState>({
+    what: 'lifecycle',
+    where: options.topic.topic,
+    async publish(state, at) {
       const instance = options.instance();
       if (instance === undefined)
         throw new TransientError('the instance of this node is not known yet (no gce:// providerID)');
-      const at = Math.floor(options.now());
       const message: GcpLifecycle = {
         kind: LIFECYCLE_KIND,
         version: 1,
@@ -61,40 +57,29 @@ export function createLifecyclePublisher(options: LifecyclePublisherOptions): Li
         state,
         at,
       };
-      const messageId = await options.topic.publish(message);
-      if (last?.state !== state) {
-        log.info({ event: 'lifecycle', state, instance, messageId }, `published lifecycle ${state}`);
-      }
-      last = { state, at, messageId };
-      failures = 0;
-      lastError = undefined;
-    } catch (error) {
-      failures += 1;
-      lastError = `publishing lifecycle ${state} to ${options.topic.topic} failed: ${errorMessage(error)}`;
-      retryAt =
-        options.now() +
-        backoffDelay(failures, { minMs: 1000, maxMs: Math.min(options.refreshSeconds, 64) * 1000 });
-      log.warn({ event: 'lifecycle_failed', state, err: errorMessage(error) }, lastError);
-    }
-  }
-
+      messageId = await options.topic.publish(message);
+    },
+    current: async () => {
+      const healthy = await options.healthy();
+      return healthy === undefined ? undefined : healthy ? 'ready' : 'draining';
+    },
+    refreshSeconds: options.refreshSeconds,
+    now: options.now,
+    logger: log,
+    onChange: (state) =>
+      log.info(
+        { event: 'lifecycle', state, instance: options.instance(), messageId },
+        `published lifecycle ${state}`,
+      ),
+  });
   return {
-    async tick() {
-      const now = options.now();
-      if (now < retryAt) return;
-      const healthy = held === undefined ? await options.healthy() : undefined;
-      if (held === undefined && healthy === undefined) return;
-      const state: LifecycleState = held ?? (healthy ? 'ready' : 'draining');
-      const due =
-        last === undefined || last.state !== state || now - last.at >= options.refreshSeconds * 1000;
-      if (due) await attempt(state);
-    },
-    async announce(state) {
-      held = state;
-      retryAt = 0;
-      await attempt(state);
-    },
-    notReady: () => (lastError ? [lastError] : []),
-    status: () => ({ lifecycle: last?.state, lifecycleAt: last?.at, topic: options.topic.topic }),
+    tick: reports.tick,
+    announce: reports.announce,
+    notReady: reports.notReady,
+    status: () => ({
+      lifecycle: reports.last()?.state,
+      lifecycleAt: reports.last()?.at,
+      topic: options.topic.topic,
+    }),
   };
 }
