@@ -36,3 +36,8 @@ if [ -x scripts/build-kube.sh ] && [ "${PORTLB_SKIP_KUBE:-0}" != 1 ]; then
   step 'kube-apiserver + etcd (cached after the first build)'
   scripts/build-kube.sh
 fi
+
+if [ "${PORTLB_SKIP_GOBGP:-0}" != 1 ]; then
+  step 'GoBGP v4: the lab route reflector, with TCP-MD5 for dynamic neighbours and BFD (cached after the first build)'
+  scripts/build-gobgp.sh
+fi

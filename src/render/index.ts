@@ -1,4 +1,5 @@
 import type { Config } from '../config/load.js';
+import { renderBfdd } from './bfd.js';
 import { renderExabgp } from './exabgp.js';
 import { renderRouter } from './router.js';
 import { renderRr } from './rr.js';
@@ -8,6 +9,7 @@ export type Renderer = (config: Config, options: Record<string, string | undefin
 /** Peer configs `portlb render` can write; each peer's renderer registers here when it lands. */
 export const renderers: Record<string, Renderer | undefined> = {
   exabgp: renderExabgp,
+  bfdd: renderBfdd,
   rr: renderRr,
   router: renderRouter,
   keepalived: undefined,
