@@ -2,7 +2,10 @@
  * Convergence benchmark (paper Fig. 13b/c, made sub-second): random LB changes in the netns lab,
  * each timed from the event to the upstream router's kernel FIB reflecting it.
  *
- *   npm run bench:convergence -- --events 200 --out bench-results/convergence
+ *   npm run bench:convergence -- --events 200 --out bench-results/convergence [--bfd]
+ *
+ * With --bfd the lab runs BFD (bfdd in every LB pod, BFD on both route reflectors, 300 ms x 3),
+ * so a silent node death is seen in under a second instead of a hold time.
  *
  * Needs root and the Debian peers (scripts/setup.sh). Writes DIR/convergence.json and, with
  * matplotlib, DIR/fig13b-lb-count.png and DIR/fig13c-delay-histogram.png.
@@ -15,12 +18,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/load.js';
 import { waitFor } from '../src/lab/daemons.js';
 import { type Lab, labDown, labUp } from '../src/lab/lab.js';
 import { nodeIp, ROUTE_REFLECTORS } from '../src/lab/layout.js';
 import { lbProcessName, startLb } from '../src/lab/lb.js';
 import { setNodeLink } from '../src/lab/network.js';
-import { killNamespace, pidsIn } from '../src/lab/procs.js';
+import { isOurs, killNamespace, pidsIn } from '../src/lab/procs.js';
+import { bfdUp } from '../src/lab/sessions.js';
 import type { LabLb } from '../src/lab/state.js';
 import {
   EVENT_KINDS,
@@ -42,6 +47,8 @@ const { values: args } = parseArgs({
     'hold-time': { type: 'string', default: '3' },
     'gap-ms': { type: 'string', default: '500' },
     prefix: { type: 'string', default: 'plbb-' },
+    bfd: { type: 'boolean', default: false },
+    'bfd-interval-ms': { type: 'string' },
   },
 });
 
@@ -49,6 +56,7 @@ const EVENTS = Number(args.events);
 const NODES = Number(args.nodes);
 const HOLD = Number(args['hold-time']);
 const GAP_MS = Number(args['gap-ms']);
+const BFD = args.bfd === true;
 const TIMEOUT_MS = (HOLD + 10) * 1000;
 const SERVICE = 'web';
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -74,11 +82,35 @@ interface BenchSlot extends Slot {
   readonly lb: LabLb;
 }
 
-/** Waits until nothing runs in the LB pod any more (a graceful stop drains first), then reaps. */
+/**
+ * Waits until the LB pod's sidecar has exited (a graceful stop drains first), then reaps what is
+ * left in the pod (its bfdd, which a pod's termination stops too).
+ */
 async function reap(lab: Lab, lb: LabLb): Promise<void> {
   const ns = lab.names.lb(lb.id);
-  await waitFor(`${lb.id} to exit`, async () => (await pidsIn(ns)).length === 0, 10_000).catch(() =>
-    killNamespace(ns),
+  const sidecar = lab.store.state.processes.find((p) => p.name === lbProcessName(lb.id));
+  const gone = async () =>
+    sidecar === undefined ? (await pidsIn(ns)).length === 0 : !(await isOurs(sidecar));
+  await waitFor(`${lb.id} to exit`, gone, 10_000).catch(() => undefined);
+  await killNamespace(ns);
+}
+
+/**
+ * With --bfd: after an LB starts, waits until both route reflectors have BFD up with it, as a
+ * node would have long before it dies. A node death within the ~1-2 s a BFD session needs to come
+ * up (slow start, RFC 5880) would measure that handshake, and fall back to the hold time.
+ */
+async function bfdReady(lab: Lab, lb: LabLb, intervalMs: number): Promise<void> {
+  const rrs = ROUTE_REFLECTORS.map((rr) => ({
+    flavor: rr.flavor,
+    ns: lab.names.rr(rr),
+    vty: join(lab.store.dir, rr.name),
+  }));
+  await waitFor(
+    `BFD up for ${lb.id} on both route reflectors`,
+    async () => (await Promise.all(rrs.map((rr) => bfdUp(rr, lb.podIp, intervalMs)))).every(Boolean),
+    10_000,
+    100,
   );
 }
 
@@ -174,7 +206,7 @@ async function main(): Promise<void> {
   await chmod(parent, 0o755); // FRR runs as user frr and reads its config in here
   const dir = join(parent, 'run');
   const random = seeded(Number(args.seed));
-  log(`lab up: ${NODES} nodes, hold time ${HOLD} s (run dir ${dir})`);
+  log(`lab up: ${NODES} nodes, hold time ${HOLD} s${BFD ? ', BFD' : ''} (run dir ${dir})`);
   const lab = await labUp({
     dir,
     prefix: args.prefix,
@@ -182,6 +214,8 @@ async function main(): Promise<void> {
     lbs: NODES,
     backends: 1,
     holdTime: HOLD,
+    bfd: BFD,
+    bfdIntervalMs: args['bfd-interval-ms'] === undefined ? undefined : Number(args['bfd-interval-ms']),
     progress: log,
   });
   const stopAll = async () => {
@@ -191,6 +225,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   try {
+    // The timers the lab rendered its peers with (bgp.bfd's defaults).
+    const bfd = (await loadConfig(join(dir, 'portlb-lab.yaml'), {})).bgp?.bfd;
+    if (bfd !== undefined) log(`BFD ${bfd.intervalMs} ms x ${bfd.multiplier}`);
     // Every node gets one LB slot of the service; half start running.
     const slots: BenchSlot[] = lab.store.state.lbs.map((lb) => ({ lb, node: lb.node, running: true }));
     for (const s of slots.slice(Math.ceil(slots.length / 2))) {
@@ -201,6 +238,8 @@ async function main(): Promise<void> {
     const watch = await watchRoutes(lab.names.router, vip);
     const expected = () => slots.filter((s) => s.running).map((s) => nodeIp(s.node));
     await watch.until(expected(), 0, 20_000);
+    if (bfd !== undefined)
+      for (const s of slots.filter((x) => x.running)) await bfdReady(lab, s.lb, bfd.intervalMs);
 
     const events: Measured[] = [];
     const lbCount: { t: number; lbs: number }[] = [];
@@ -240,6 +279,9 @@ async function main(): Promise<void> {
         `${String(i + 1).padStart(4)}/${EVENTS} ${picked.kind.padEnd(13)} ${slot.lb.id} -> ${want.length} LB(s): ${delayMs === null ? 'TIMEOUT' : `${delayMs} ms`}${path}`,
       );
       if (picked.kind === 'node-death') await reboot(lab, slot);
+      if (picked.kind === 'start' && bfd !== undefined && delayMs !== null) {
+        await bfdReady(lab, slot.lb, bfd.intervalMs);
+      }
       if (picked.kind === 'graceful-stop' || picked.kind === 'sigkill') await reap(lab, slot.lb);
       await sleep(GAP_MS * (0.5 + random()));
     }
@@ -248,7 +290,14 @@ async function main(): Promise<void> {
       command: `npm run bench:convergence -- ${process.argv.slice(2).join(' ')}`.trim(),
       startedAt: new Date(Date.now() - (performance.now() - began)).toISOString(),
       machine: { cpus: cpus().length, loadavgAtEnd: loadavg() },
-      lab: { nodes: NODES, holdTimeSeconds: HOLD, service: SERVICE, vip, routeReflectors: ['gobgp', 'frr'] },
+      lab: {
+        nodes: NODES,
+        holdTimeSeconds: HOLD,
+        service: SERVICE,
+        vip,
+        routeReflectors: ['gobgp (GoBGP v4)', 'frr'],
+        bfd: bfd === undefined ? false : { intervalMs: bfd.intervalMs, multiplier: bfd.multiplier },
+      },
       measuredFrom: {
         start: 'spawn of the LB pod (portlb sidecar, which starts exabgp)',
         'graceful-stop': 'SIGTERM to the sidecar',

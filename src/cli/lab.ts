@@ -25,6 +25,7 @@ interface UpFlags {
   prefix: string;
   md5?: boolean;
   bfd?: boolean;
+  bfdInterval?: number;
 }
 
 /** `portlb lab ...`: the paper's netns topology on this machine (see docs/lab.md). */
@@ -47,12 +48,14 @@ export function registerLab(program: Command): void {
     .option('--hold-time <s>', 'BGP hold time, seconds', int, 3)
     .option('--prefix <p>', 'namespace name prefix', 'plb-')
     .option('--md5', 'TCP-MD5 on every LB session (a key made in DIR/bgp-md5.key)')
-    .option('--bfd', 'BFD: bfdd in every LB pod, BFD on both route reflectors')
+    .option('--bfd', 'BFD: bfdd in every LB pod, BFD on both route reflectors (300 ms x 3)')
+    .option('--bfd-interval <ms>', 'with --bfd: the BFD interval, ms', int)
     .action((o: UpFlags) =>
       exitFor(
         (async () => {
           requireRoot();
-          await labUp({ dir: dirOf(), ...o, progress });
+          const { bfdInterval, ...rest } = o;
+          await labUp({ dir: dirOf(), ...rest, bfdIntervalMs: bfdInterval, progress });
           progress(`up; state in ${dirOf()}`);
           return 0;
         })(),

@@ -60,8 +60,11 @@ export function labConfigInput(
       // Each LB pod has its own session, from its pod IP; the node range would also hold the router.
       policy: { listenRanges: [POD_NET] },
       // GoBGP's BFD is single-hop; FRR's bgpd runs multihop BFD towards iBGP speakers off its subnet.
-      ...(state.bfd === true && {
-        bfd: { singleHop: ROUTE_REFLECTORS.filter((rr) => rr.flavor === 'gobgp').map((rr) => rr.address) },
+      ...(state.bfd !== undefined && {
+        bfd: {
+          ...(state.bfd.intervalMs !== undefined && { intervalMs: state.bfd.intervalMs }),
+          singleHop: ROUTE_REFLECTORS.filter((rr) => rr.flavor === 'gobgp').map((rr) => rr.address),
+        },
       }),
     },
     health: { intervalSeconds: 0.5, timeoutSeconds: 0.5, rise: 1, fall: 2 },

@@ -38,6 +38,8 @@ export interface UpOptions {
   readonly md5?: boolean;
   /** BFD: bfdd in every LB pod, BFD on both route reflectors' LB peer group. */
   readonly bfd?: boolean;
+  /** Its interval; bgp.bfd's default (300 ms) when absent. */
+  readonly bfdIntervalMs?: number | undefined;
   readonly progress: Progress;
 }
 
@@ -94,7 +96,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     lbs: [],
     deadNodes: [],
     ...(o.md5 === true && { md5KeyFile: join(o.dir, MD5_KEY_FILE) }),
-    ...(o.bfd === true && { bfd: true }),
+    ...(o.bfd === true && { bfd: { intervalMs: o.bfdIntervalMs } }),
   };
   const lab: Lab = { store: await openStore(o.dir, initial), names: names(o.prefix) };
   const n = lab.names;
