@@ -19,22 +19,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.js';
-import { waitFor } from '../src/lab/daemons.js';
-import { type Lab, labDown, labUp } from '../src/lab/lab.js';
-import { nodeIp, ROUTE_REFLECTORS } from '../src/lab/layout.js';
-import { lbProcessName, startLb } from '../src/lab/lb.js';
-import { setNodeLink } from '../src/lab/network.js';
-import { isOurs, killNamespace, pidsIn } from '../src/lab/procs.js';
-import { bfdUp } from '../src/lab/sessions.js';
-import type { LabLb } from '../src/lab/state.js';
-import {
-  EVENT_KINDS,
-  type EventKind,
-  percentile,
-  pickEvent,
-  type Slot,
-  seeded,
-} from './convergence-events.js';
+import { waitForBfd } from '../src/lab/bfd.js';
+import { labDown, labUp } from '../src/lab/lab.js';
+import { nodeIp } from '../src/lab/layout.js';
+import { killNamespace } from '../src/lab/procs.js';
+import { type BenchSlot, perform, reap, reboot } from './convergence-actions.js';
+import { EVENT_KINDS, type EventKind, percentile, pickEvent, seeded } from './convergence-events.js';
 import { watchRoutes } from './route-watch.js';
 import { type Phases, readPhases } from './sidecar-phases.js';
 
@@ -76,95 +66,6 @@ interface Measured {
   readonly phases?: Phases;
   /** From the sidecar's announce/withdraw to the router's FIB: the BGP path alone (RR + router). */
   readonly bgpPathMs?: number;
-}
-
-interface BenchSlot extends Slot {
-  readonly lb: LabLb;
-}
-
-/**
- * Waits until the LB pod's sidecar has exited (a graceful stop drains first), then reaps what is
- * left in the pod (its bfdd, which a pod's termination stops too).
- */
-async function reap(lab: Lab, lb: LabLb): Promise<void> {
-  const ns = lab.names.lb(lb.id);
-  const sidecar = lab.store.state.processes.find((p) => p.name === lbProcessName(lb.id));
-  const gone = async () =>
-    sidecar === undefined ? (await pidsIn(ns)).length === 0 : !(await isOurs(sidecar));
-  await waitFor(`${lb.id} to exit`, gone, 10_000).catch(() => undefined);
-  await killNamespace(ns);
-}
-
-/**
- * With --bfd: after an LB starts, waits until both route reflectors have BFD up with it, as a
- * node would have long before it dies. A node death within the ~1-2 s a BFD session needs to come
- * up (slow start, RFC 5880) would measure that handshake, and fall back to the hold time.
- */
-async function bfdReady(lab: Lab, lb: LabLb, intervalMs: number): Promise<void> {
-  const rrs = ROUTE_REFLECTORS.map((rr) => ({
-    flavor: rr.flavor,
-    ns: lab.names.rr(rr),
-    vty: join(lab.store.dir, rr.name),
-  }));
-  await waitFor(
-    `BFD up for ${lb.id} on both route reflectors`,
-    async () => (await Promise.all(rrs.map((rr) => bfdUp(rr, lb.podIp, intervalMs)))).every(Boolean),
-    10_000,
-    100,
-  );
-}
-
-async function perform(lab: Lab, kind: EventKind, slot: BenchSlot): Promise<number> {
-  const ns = lab.names.lb(slot.lb.id);
-  switch (kind) {
-    case 'start': {
-      const t0 = performance.now();
-      await startLb(lab.store, lab.names, slot.lb);
-      return t0;
-    }
-    case 'graceful-stop': {
-      const proc = lab.store.state.processes.find((p) => p.name === lbProcessName(slot.lb.id));
-      if (proc === undefined) throw new Error(`no sidecar recorded for ${slot.lb.id}`);
-      const t0 = performance.now();
-      process.kill(proc.pid, 'SIGTERM');
-      return t0;
-    }
-    case 'sigkill': {
-      const pids = await pidsIn(ns);
-      const t0 = performance.now();
-      for (const pid of pids) process.kill(pid, 'SIGKILL');
-      return t0;
-    }
-    case 'node-death': {
-      const t0 = performance.now();
-      await setNodeLink(lab.names, slot.node, false);
-      return t0;
-    }
-  }
-}
-
-/** Whether `ns` reaches `address` now (one ping, 200 ms). */
-function reaches(ns: string, address: string): Promise<boolean> {
-  return new Promise((done) =>
-    execFile('ip', ['netns', 'exec', ns, 'ping', '-c1', '-W0.2', '-q', address], (error) => done(!error)),
-  );
-}
-
-/**
- * After a node death: the node "reboots" (its pods are gone) and rejoins, with its LB stopped. It
- * has rejoined when it reaches both route reflectors again: a kubelet starts pods on a node well
- * after its network is back, and an LB started before that (within ~0.5 s of the link coming up)
- * loses its first SYN and waits TCP's 1 s retransmission, which measures the lab, not portlb.
- */
-async function reboot(lab: Lab, slot: BenchSlot): Promise<void> {
-  await killNamespace(lab.names.lb(slot.lb.id));
-  await setNodeLink(lab.names, slot.node, true);
-  const ns = lab.names.node(slot.node);
-  await waitFor(
-    `node${slot.node} reaching the route reflectors`,
-    async () => (await Promise.all(ROUTE_REFLECTORS.map((rr) => reaches(ns, rr.address)))).every(Boolean),
-    10_000,
-  );
 }
 
 function summarize(events: readonly Measured[]) {
@@ -239,7 +140,7 @@ async function main(): Promise<void> {
     const expected = () => slots.filter((s) => s.running).map((s) => nodeIp(s.node));
     await watch.until(expected(), 0, 20_000);
     if (bfd !== undefined)
-      for (const s of slots.filter((x) => x.running)) await bfdReady(lab, s.lb, bfd.intervalMs);
+      for (const s of slots.filter((x) => x.running)) await waitForBfd(lab, s.lb, bfd.intervalMs);
 
     const events: Measured[] = [];
     const lbCount: { t: number; lbs: number }[] = [];
@@ -279,8 +180,9 @@ async function main(): Promise<void> {
         `${String(i + 1).padStart(4)}/${EVENTS} ${picked.kind.padEnd(13)} ${slot.lb.id} -> ${want.length} LB(s): ${delayMs === null ? 'TIMEOUT' : `${delayMs} ms`}${path}`,
       );
       if (picked.kind === 'node-death') await reboot(lab, slot);
+      // As a node has long before it dies: else a death within BFD's 1-2 s start measures the hold timer.
       if (picked.kind === 'start' && bfd !== undefined && delayMs !== null) {
-        await bfdReady(lab, slot.lb, bfd.intervalMs);
+        await waitForBfd(lab, slot.lb, bfd.intervalMs);
       }
       if (picked.kind === 'graceful-stop' || picked.kind === 'sigkill') await reap(lab, slot.lb);
       await sleep(GAP_MS * (0.5 + random()));

@@ -117,33 +117,3 @@ export async function gobgpSessions(speaker: string, ns: string): Promise<Sessio
     };
   });
 }
-
-const frrBfdPeers = z.array(
-  z.object({ peer: z.string(), status: z.string(), 'remote-transmit-interval': z.number().optional() }),
-);
-
-/**
- * Whether a BGP neighbor's BFD session is up on a route reflector, at its fast rate: GoBGP from
- * its neighbor view (it does not negotiate timers), FRR from bfdd once the peer's Poll sequence
- * has brought the remote interval down to `intervalMs` (until then it still times out at the
- * slow start rate). Cheaper than the full session status, for a benchmark between two events.
- */
-export async function bfdUp(
-  rr: { flavor: 'gobgp' | 'frr'; ns: string; vty: string },
-  peer: string,
-  intervalMs: number,
-): Promise<boolean> {
-  try {
-    if (rr.flavor === 'gobgp') {
-      const [nb] = gobgpNeighbors.parse([JSON.parse(await gobgp(rr.ns, ['neighbor', peer, '-j']))]);
-      return nb?.state.bfd_state?.session_state === 1;
-    }
-    const peers = frrBfdPeers.parse(JSON.parse(await vtysh(rr.ns, rr.vty, 'show bfd peers json')));
-    return peers.some(
-      (p) =>
-        p.peer === peer && p.status === 'up' && (p['remote-transmit-interval'] ?? Infinity) <= intervalMs,
-    );
-  } catch {
-    return false;
-  }
-}
