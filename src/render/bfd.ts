@@ -13,7 +13,15 @@ export interface BfdModel {
 }
 
 export function bfdModel(config: Config, peer: string): BfdModel | undefined {
-  return requireBgp(config, peer).bfd;
+  const bgp = requireBgp(config, peer);
+  const unknown = bgp.bfd?.singleHop.filter((a) => !bgp.peers.some((p) => p.address === a)) ?? [];
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `render ${peer}: bgp.bfd.singleHop names ${unknown.join(', ')}, which is not in bgp.peers`,
+      [{ path: 'bgp.bfd.singleHop', message: `${unknown.join(', ')}: no such route reflector` }],
+    );
+  }
+  return bgp.bfd;
 }
 
 /** FRR bgpd: BFD on a neighbor or peer-group, with the detect multiplier and rx / tx intervals. */
@@ -46,7 +54,7 @@ export interface RenderedBfdd {
 export function renderBfddConfig(config: Config, options: { node?: string | undefined } = {}): RenderedBfdd {
   const bgp = requireBgp(config, 'bfdd');
   const self = resolveBgpSelf(config, { node: options.node });
-  const b = bgp.bfd;
+  const b = bfdModel(config, 'bfdd');
   if (b === undefined) {
     throw new ConfigError('render bfdd needs bgp.bfd: without it the route reflectors run no BFD', [
       { path: 'bgp.bfd', message: 'missing (bfd: {} turns it on with 300 ms x 3)' },

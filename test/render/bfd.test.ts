@@ -22,6 +22,13 @@ describe('render bfdd', () => {
     expect(text).toContain('  receive-interval 300');
   });
 
+  it('refuses a single-hop route reflector that is not one', async () => {
+    const config = withBgp(await topologyConfig(), {
+      bfd: { intervalMs: 300, multiplier: 3, singleHop: ['10.99.0.9'] },
+    });
+    expect(() => renderBfddConfig(config, { node: 'node1' })).toThrow(/bgp.bfd.singleHop names 10.99.0.9/);
+  });
+
   it('refuses without bgp.bfd, since the route reflectors would run none', async () => {
     const config = await topologyConfig();
     expect(() => renderBfddConfig(config, { node: 'node1' })).toThrow(/needs bgp.bfd/);
