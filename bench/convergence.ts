@@ -2,7 +2,10 @@
  * Convergence benchmark (paper Fig. 13b/c, made sub-second): random LB changes in the netns lab,
  * each timed from the event to the upstream router's kernel FIB reflecting it.
  *
- *   npm run bench:convergence -- --events 200 --out bench-results/convergence
+ *   npm run bench:convergence -- --events 200 --out bench-results/convergence [--bfd]
+ *
+ * With --bfd the lab runs BFD (bfdd in every LB pod, BFD on both route reflectors, 300 ms x 3),
+ * so a silent node death is seen in under a second instead of a hold time.
  *
  * Needs root and the Debian peers (scripts/setup.sh). Writes DIR/convergence.json and, with
  * matplotlib, DIR/fig13b-lb-count.png and DIR/fig13c-delay-histogram.png.
@@ -15,21 +18,13 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { waitFor } from '../src/lab/daemons.js';
-import { type Lab, labDown, labUp } from '../src/lab/lab.js';
-import { nodeIp, ROUTE_REFLECTORS } from '../src/lab/layout.js';
-import { lbProcessName, startLb } from '../src/lab/lb.js';
-import { setNodeLink } from '../src/lab/network.js';
-import { killNamespace, pidsIn } from '../src/lab/procs.js';
-import type { LabLb } from '../src/lab/state.js';
-import {
-  EVENT_KINDS,
-  type EventKind,
-  percentile,
-  pickEvent,
-  type Slot,
-  seeded,
-} from './convergence-events.js';
+import { loadConfig } from '../src/config/load.js';
+import { waitForBfd } from '../src/lab/bfd.js';
+import { labDown, labUp } from '../src/lab/lab.js';
+import { nodeIp } from '../src/lab/layout.js';
+import { killNamespace } from '../src/lab/procs.js';
+import { type BenchSlot, perform, reap, reboot } from './convergence-actions.js';
+import { EVENT_KINDS, type EventKind, percentile, pickEvent, seeded } from './convergence-events.js';
 import { watchRoutes } from './route-watch.js';
 import { type Phases, readPhases } from './sidecar-phases.js';
 
@@ -42,6 +37,8 @@ const { values: args } = parseArgs({
     'hold-time': { type: 'string', default: '3' },
     'gap-ms': { type: 'string', default: '500' },
     prefix: { type: 'string', default: 'plbb-' },
+    bfd: { type: 'boolean', default: false },
+    'bfd-interval-ms': { type: 'string' },
   },
 });
 
@@ -49,6 +46,7 @@ const EVENTS = Number(args.events);
 const NODES = Number(args.nodes);
 const HOLD = Number(args['hold-time']);
 const GAP_MS = Number(args['gap-ms']);
+const BFD = args.bfd === true;
 const TIMEOUT_MS = (HOLD + 10) * 1000;
 const SERVICE = 'web';
 const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
@@ -68,71 +66,6 @@ interface Measured {
   readonly phases?: Phases;
   /** From the sidecar's announce/withdraw to the router's FIB: the BGP path alone (RR + router). */
   readonly bgpPathMs?: number;
-}
-
-interface BenchSlot extends Slot {
-  readonly lb: LabLb;
-}
-
-/** Waits until nothing runs in the LB pod any more (a graceful stop drains first), then reaps. */
-async function reap(lab: Lab, lb: LabLb): Promise<void> {
-  const ns = lab.names.lb(lb.id);
-  await waitFor(`${lb.id} to exit`, async () => (await pidsIn(ns)).length === 0, 10_000).catch(() =>
-    killNamespace(ns),
-  );
-}
-
-async function perform(lab: Lab, kind: EventKind, slot: BenchSlot): Promise<number> {
-  const ns = lab.names.lb(slot.lb.id);
-  switch (kind) {
-    case 'start': {
-      const t0 = performance.now();
-      await startLb(lab.store, lab.names, slot.lb);
-      return t0;
-    }
-    case 'graceful-stop': {
-      const proc = lab.store.state.processes.find((p) => p.name === lbProcessName(slot.lb.id));
-      if (proc === undefined) throw new Error(`no sidecar recorded for ${slot.lb.id}`);
-      const t0 = performance.now();
-      process.kill(proc.pid, 'SIGTERM');
-      return t0;
-    }
-    case 'sigkill': {
-      const pids = await pidsIn(ns);
-      const t0 = performance.now();
-      for (const pid of pids) process.kill(pid, 'SIGKILL');
-      return t0;
-    }
-    case 'node-death': {
-      const t0 = performance.now();
-      await setNodeLink(lab.names, slot.node, false);
-      return t0;
-    }
-  }
-}
-
-/** Whether `ns` reaches `address` now (one ping, 200 ms). */
-function reaches(ns: string, address: string): Promise<boolean> {
-  return new Promise((done) =>
-    execFile('ip', ['netns', 'exec', ns, 'ping', '-c1', '-W0.2', '-q', address], (error) => done(!error)),
-  );
-}
-
-/**
- * After a node death: the node "reboots" (its pods are gone) and rejoins, with its LB stopped. It
- * has rejoined when it reaches both route reflectors again: a kubelet starts pods on a node well
- * after its network is back, and an LB started before that (within ~0.5 s of the link coming up)
- * loses its first SYN and waits TCP's 1 s retransmission, which measures the lab, not portlb.
- */
-async function reboot(lab: Lab, slot: BenchSlot): Promise<void> {
-  await killNamespace(lab.names.lb(slot.lb.id));
-  await setNodeLink(lab.names, slot.node, true);
-  const ns = lab.names.node(slot.node);
-  await waitFor(
-    `node${slot.node} reaching the route reflectors`,
-    async () => (await Promise.all(ROUTE_REFLECTORS.map((rr) => reaches(ns, rr.address)))).every(Boolean),
-    10_000,
-  );
 }
 
 function summarize(events: readonly Measured[]) {
@@ -174,7 +107,7 @@ async function main(): Promise<void> {
   await chmod(parent, 0o755); // FRR runs as user frr and reads its config in here
   const dir = join(parent, 'run');
   const random = seeded(Number(args.seed));
-  log(`lab up: ${NODES} nodes, hold time ${HOLD} s (run dir ${dir})`);
+  log(`lab up: ${NODES} nodes, hold time ${HOLD} s${BFD ? ', BFD' : ''} (run dir ${dir})`);
   const lab = await labUp({
     dir,
     prefix: args.prefix,
@@ -182,6 +115,8 @@ async function main(): Promise<void> {
     lbs: NODES,
     backends: 1,
     holdTime: HOLD,
+    bfd: BFD,
+    bfdIntervalMs: args['bfd-interval-ms'] === undefined ? undefined : Number(args['bfd-interval-ms']),
     progress: log,
   });
   const stopAll = async () => {
@@ -191,6 +126,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
   try {
+    // The timers the lab rendered its peers with (bgp.bfd's defaults).
+    const bfd = (await loadConfig(join(dir, 'portlb-lab.yaml'), {})).bgp?.bfd;
+    if (bfd !== undefined) log(`BFD ${bfd.intervalMs} ms x ${bfd.multiplier}`);
     // Every node gets one LB slot of the service; half start running.
     const slots: BenchSlot[] = lab.store.state.lbs.map((lb) => ({ lb, node: lb.node, running: true }));
     for (const s of slots.slice(Math.ceil(slots.length / 2))) {
@@ -201,6 +139,8 @@ async function main(): Promise<void> {
     const watch = await watchRoutes(lab.names.router, vip);
     const expected = () => slots.filter((s) => s.running).map((s) => nodeIp(s.node));
     await watch.until(expected(), 0, 20_000);
+    if (bfd !== undefined)
+      for (const s of slots.filter((x) => x.running)) await waitForBfd(lab, s.lb, bfd.intervalMs);
 
     const events: Measured[] = [];
     const lbCount: { t: number; lbs: number }[] = [];
@@ -240,6 +180,10 @@ async function main(): Promise<void> {
         `${String(i + 1).padStart(4)}/${EVENTS} ${picked.kind.padEnd(13)} ${slot.lb.id} -> ${want.length} LB(s): ${delayMs === null ? 'TIMEOUT' : `${delayMs} ms`}${path}`,
       );
       if (picked.kind === 'node-death') await reboot(lab, slot);
+      // As a node has long before it dies: else a death within BFD's 1-2 s start measures the hold timer.
+      if (picked.kind === 'start' && bfd !== undefined && delayMs !== null) {
+        await waitForBfd(lab, slot.lb, bfd.intervalMs);
+      }
       if (picked.kind === 'graceful-stop' || picked.kind === 'sigkill') await reap(lab, slot.lb);
       await sleep(GAP_MS * (0.5 + random()));
     }
@@ -248,7 +192,14 @@ async function main(): Promise<void> {
       command: `npm run bench:convergence -- ${process.argv.slice(2).join(' ')}`.trim(),
       startedAt: new Date(Date.now() - (performance.now() - began)).toISOString(),
       machine: { cpus: cpus().length, loadavgAtEnd: loadavg() },
-      lab: { nodes: NODES, holdTimeSeconds: HOLD, service: SERVICE, vip, routeReflectors: ['gobgp', 'frr'] },
+      lab: {
+        nodes: NODES,
+        holdTimeSeconds: HOLD,
+        service: SERVICE,
+        vip,
+        routeReflectors: ['gobgp (GoBGP v4)', 'frr'],
+        bfd: bfd === undefined ? false : { intervalMs: bfd.intervalMs, multiplier: bfd.multiplier },
+      },
       measuredFrom: {
         start: 'spawn of the LB pod (portlb sidecar, which starts exabgp)',
         'graceful-stop': 'SIGTERM to the sidecar',

@@ -44,6 +44,10 @@ if [ -x scripts/build-kube.sh ] && [ "${PORTLB_SKIP_KUBE:-0}" != 1 ]; then
   scripts/build-kube.sh
 fi
 
+if [ "${PORTLB_SKIP_GOBGP:-0}" != 1 ]; then
+  step 'GoBGP v4: the lab route reflector, with TCP-MD5 for dynamic neighbours and BFD (cached after the first build)'
+  scripts/build-gobgp.sh
+fi
 if [ "${PORTLB_SKIP_HELM:-0}" != 1 ]; then
   step 'helm (for the chart checks; cached after the first build)'
   scripts/build-helm.sh

@@ -17,6 +17,17 @@ function requireRoot(): void {
 
 const int = (v: string): number => Number.parseInt(v, 10);
 
+interface UpFlags {
+  nodes: number;
+  lbs: number;
+  backends: number;
+  holdTime: number;
+  prefix: string;
+  md5?: boolean;
+  bfd?: boolean;
+  bfdInterval?: number;
+}
+
 /** `portlb lab ...`: the paper's netns topology on this machine (see docs/lab.md). */
 export function registerLab(program: Command): void {
   const lab = program
@@ -36,11 +47,15 @@ export function registerLab(program: Command): void {
     .option('--backends <n>', 'backend web pods', int, 2)
     .option('--hold-time <s>', 'BGP hold time, seconds', int, 3)
     .option('--prefix <p>', 'namespace name prefix', 'plb-')
-    .action((o: { nodes: number; lbs: number; backends: number; holdTime: number; prefix: string }) =>
+    .option('--md5', 'TCP-MD5 on every LB session (a key made in DIR/bgp-md5.key)')
+    .option('--bfd', 'BFD: bfdd in every LB pod, BFD on both route reflectors (300 ms x 3)')
+    .option('--bfd-interval <ms>', 'with --bfd: the BFD interval, ms', int)
+    .action((o: UpFlags) =>
       exitFor(
         (async () => {
           requireRoot();
-          await labUp({ dir: dirOf(), ...o, progress });
+          const { bfdInterval, ...rest } = o;
+          await labUp({ dir: dirOf(), ...rest, bfdIntervalMs: bfdInterval, progress });
           progress(`up; state in ${dirOf()}`);
           return 0;
         })(),

@@ -84,11 +84,11 @@ program
 
 program
   .command('render')
-  .description("print a peer's config: exabgp | rr | router | keepalived | nftables (the data plane)")
-  .argument('<peer>', 'exabgp | rr | router | keepalived | nftables')
+  .description("print a peer's config: exabgp | bfdd | rr | router | keepalived | nftables (the data plane)")
+  .argument('<peer>', 'exabgp | bfdd | rr | router | keepalived | nftables')
   .requiredOption('-c, --config <file>', 'portlb config (YAML)')
   .option('--flavor <flavor>', 'rr: gobgp | frr')
-  .option('--node <name>', 'exabgp: which targets entry to render for')
+  .option('--node <name>', 'exabgp, bfdd: which targets entry to render for')
   .option('--router-id <address>', 'rr: which route reflector (an address in bgp.peers)')
   .option('--socket <path>', 'exabgp: the unix socket `portlb bgp-api` relays to')
   .action((peer: string, o) => exitFor(runRender(peer, o)));

@@ -92,6 +92,29 @@ const bgpSchema = z.strictObject({
       clusterId: address.optional(),
     })
     .optional(),
+  /**
+   * What the route reflectors (and, as a second line, the router) take from LB speakers, for
+   * `portlb render rr|router`: prefixes inside allowedVipPools (or only the configured VIPs), of
+   * the VIP's family, with a next hop in clusterNetworks.nodes (.pods with nextHop: pod).
+   */
+  policy: z
+    .strictObject({
+      vipsOnly: z.boolean().default(false),
+      /** Per LB session, counted before the filter: more and the RR closes the session. */
+      maxPrefixes: z.number().int().min(1).max(4294967295).default(100),
+      /** Where LB speakers connect from (the RRs' dynamic-neighbor ranges); default nodes + pods. */
+      listenRanges: z.array(cidr).min(1).optional(),
+    })
+    .default({ vipsOnly: false, maxPrefixes: 100 }),
+  /** BFD between each LB's bfdd (`portlb render bfdd`) and the route reflectors; off when absent. */
+  bfd: z
+    .strictObject({
+      intervalMs: z.number().int().min(50).max(60_000).default(300),
+      multiplier: z.number().int().min(2).max(255).default(3),
+      /** Route reflectors that run single-hop BFD (GoBGP's is); the others multihop (FRR's, for iBGP). */
+      singleHop: z.array(address).default([]),
+    })
+    .optional(),
 });
 
 const awsSchema = z.strictObject({

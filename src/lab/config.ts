@@ -9,6 +9,7 @@ import {
   BACKEND_PORT,
   backendIp,
   LAB_AS,
+  NODE_NET,
   nodeIp,
   nodeName,
   POD_NET,
@@ -32,8 +33,8 @@ export function labConfigInput(
     mode: 'bgp',
     owner: 'lab',
     allowedVipPools: ['10.1.0.0/16'],
-    // Pods only: each LB pod has its own session (a node range would also match the router).
-    clusterNetworks: { nodes: [], pods: [POD_NET] },
+    // LB next hops are node IPs; LB sessions come from pod IPs.
+    clusterNetworks: { nodes: [NODE_NET], pods: [POD_NET] },
     services: services.map((s) => ({
       name: s.name,
       vip: s.vip,
@@ -50,8 +51,21 @@ export function labConfigInput(
       routerId: 'pod-ip',
       nextHop: 'node',
       holdTime: state.holdTime,
-      peers: ROUTE_REFLECTORS.map((rr) => ({ address: rr.address, as: LAB_AS })),
+      peers: ROUTE_REFLECTORS.map((rr) => ({
+        address: rr.address,
+        as: LAB_AS,
+        ...(state.md5KeyFile !== undefined && { passwordFile: state.md5KeyFile }),
+      })),
       topology: { router: { address: ROUTER_IP } },
+      // Each LB pod has its own session, from its pod IP; the node range would also hold the router.
+      policy: { listenRanges: [POD_NET] },
+      // GoBGP's BFD is single-hop; FRR's bgpd runs multihop BFD towards iBGP speakers off its subnet.
+      ...(state.bfd !== undefined && {
+        bfd: {
+          ...(state.bfd.intervalMs !== undefined && { intervalMs: state.bfd.intervalMs }),
+          singleHop: ROUTE_REFLECTORS.filter((rr) => rr.flavor === 'gobgp').map((rr) => rr.address),
+        },
+      }),
     },
     health: { intervalSeconds: 0.5, timeoutSeconds: 0.5, rise: 1, fall: 2 },
     drain: { seconds: 1 },

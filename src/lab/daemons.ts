@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../errors.js';
 import { run, spawnDaemon } from '../system/exec.js';
-import { BACKEND_PORT, GOBGP_API_PORT } from './layout.js';
+import { gobgpArgv, gobgpdArgv } from './gobgp.js';
+import { BACKEND_PORT } from './layout.js';
 import { isRunning } from './procs.js';
 import type { LabProcess, StateStore } from './state.js';
 
@@ -112,71 +113,98 @@ function frrArgv(daemon: string, dir: string, extra: readonly string[]): string[
   ];
 }
 
-/** FRR zebra + bgpd (the upstream router), in the foreground so the pid we hold is theirs. */
+/** Starts one FRR daemon and waits for its vty socket: its config is read by then. */
+async function startFrrDaemon(
+  store: StateStore,
+  d: { name: string; ns: string; dir: string; daemon: string; extra: readonly string[] },
+): Promise<void> {
+  const logFile = join(d.dir, `${d.daemon}.out`);
+  const proc = await startRecorded(store, {
+    name: d.name,
+    ns: d.ns,
+    match: d.daemon,
+    logFile,
+    argv: frrArgv(d.daemon, d.dir, d.extra),
+  });
+  const vty = join(d.dir, `${d.daemon}.vty`);
+  await waitReady(proc, logFile, `${d.daemon} of ${d.name}`, () => exists(vty));
+}
+
+/** zebra, whose API socket the other daemons must find at start (bgpd never retries it otherwise). */
+async function startZebra(store: StateStore, name: string, ns: string, dir: string): Promise<string> {
+  const { zserv } = frrPaths(dir);
+  const logFile = join(dir, 'zebra.out');
+  const zebra = await startRecorded(store, {
+    name,
+    ns,
+    match: 'zebra',
+    logFile,
+    argv: frrArgv('zebra', dir, ['-z', zserv]),
+  });
+  await waitReady(zebra, logFile, `zebra of ${name}`, () => exists(zserv));
+  return zserv;
+}
+
+/** Writes the daemons' configs into a directory FRR (user frr) owns. */
+export async function frrDir(dir: string, configs: Record<string, string>): Promise<void> {
+  await peerDir(dir);
+  // Owner-only: a route reflector's config carries the TCP-MD5 key in clear.
+  for (const [daemon, text] of Object.entries(configs)) {
+    await writeFile(join(dir, `${daemon}.conf`), text, { mode: 0o600 });
+  }
+  await peerDir(dir, 'frr:frr');
+}
+
+/** FRR zebra + bgpd (the upstream router), in the foreground so the pids we hold are theirs. */
 export async function startFrrRouter(
   store: StateStore,
   ns: string,
   dir: string,
   bgpdConf: string,
 ): Promise<void> {
-  await peerDir(dir);
-  await writeFile(join(dir, 'zebra.conf'), 'hostname router\n');
-  await writeFile(join(dir, 'bgpd.conf'), bgpdConf);
-  await peerDir(dir, 'frr:frr');
-  const paths = frrPaths(dir);
-  const zebra = await startRecorded(store, {
-    name: 'router-zebra',
-    ns,
-    match: 'zebra',
-    logFile: join(dir, 'zebra.out'),
-    argv: frrArgv('zebra', dir, ['-z', paths.zserv]),
-  });
-  // bgpd must find zebra's socket at start, or it never installs routes into the kernel.
-  await waitReady(zebra, join(dir, 'zebra.out'), 'zebra on the router', () => exists(paths.zserv));
-  const bgpd = await startRecorded(store, {
-    name: 'router-bgpd',
-    ns,
-    match: 'bgpd',
-    logFile: join(dir, 'bgpd.out'),
-    argv: frrArgv('bgpd', dir, ['-z', paths.zserv]),
-  });
-  await waitReady(bgpd, join(dir, 'bgpd.out'), 'bgpd on the router', () => exists(join(dir, 'bgpd.vty')));
+  await frrDir(dir, { zebra: 'hostname router\n', bgpd: bgpdConf });
+  const zserv = await startZebra(store, 'router-zebra', ns, dir);
+  await startFrrDaemon(store, { name: 'router-bgpd', ns, dir, daemon: 'bgpd', extra: ['-z', zserv] });
 }
 
-/** FRR bgpd alone (-Z: no zebra), as a route reflector. */
-export async function startFrrRr(store: StateStore, name: string, ns: string, dir: string, conf: string) {
-  await peerDir(dir);
-  await writeFile(join(dir, 'bgpd.conf'), conf);
-  await peerDir(dir, 'frr:frr');
-  const bgpd = await startRecorded(store, {
-    name,
-    ns,
-    match: 'bgpd',
-    logFile: join(dir, 'bgpd.out'),
-    argv: frrArgv('bgpd', dir, ['-Z']),
-  });
-  await waitReady(bgpd, join(dir, 'bgpd.out'), `bgpd on ${name}`, () => exists(join(dir, 'bgpd.vty')));
+/**
+ * FRR bgpd as a route reflector: alone (-Z: no zebra), or with BFD beside zebra and bfdd, since
+ * bgpd reaches bfdd only through zebra; -n keeps the reflected routes out of the RR's kernel.
+ */
+export async function startFrrRr(
+  store: StateStore,
+  rr: { name: string; ns: string; dir: string; conf: string; bfd: boolean },
+): Promise<void> {
+  const { name, ns, dir } = rr;
+  if (!rr.bfd) {
+    await frrDir(dir, { bgpd: rr.conf });
+    await startFrrDaemon(store, { name, ns, dir, daemon: 'bgpd', extra: ['-Z'] });
+    return;
+  }
+  await frrDir(dir, { zebra: `hostname ${name}\n`, bfdd: `hostname ${name}\n`, bgpd: rr.conf });
+  const zserv = await startZebra(store, `${name}-zebra`, ns, dir);
+  await startFrrDaemon(store, { name: `${name}-bfdd`, ns, dir, daemon: 'bfdd', extra: ['-z', zserv] });
+  await startFrrDaemon(store, { name, ns, dir, daemon: 'bgpd', extra: ['-n', '-z', zserv] });
+}
+
+/**
+ * FRR bfdd alone, beside an LB's exabgp, from DIR/bfdd.conf: its sessions need no zebra. Its zebra
+ * socket points into its own directory, where none listens, so it never talks to another FRR's.
+ */
+export function startBfdd(store: StateStore, name: string, ns: string, dir: string): Promise<void> {
+  return startFrrDaemon(store, { name, ns, dir, daemon: 'bfdd', extra: ['-z', frrPaths(dir).zserv] });
 }
 
 export async function startGobgpRr(store: StateStore, name: string, ns: string, dir: string, toml: string) {
   await peerDir(dir);
   const file = join(dir, 'gobgpd.toml');
-  await writeFile(file, toml);
+  await writeFile(file, toml, { mode: 0o600 });
   const gobgpd = await startRecorded(store, {
     name,
     ns,
     match: 'gobgpd',
     logFile: join(dir, 'gobgpd.log'),
-    argv: [
-      'gobgpd',
-      '-f',
-      file,
-      '-t',
-      'toml',
-      '--api-hosts',
-      `127.0.0.1:${GOBGP_API_PORT}`,
-      '--pprof-disable',
-    ],
+    argv: gobgpdArgv(file),
   });
   const answers = () =>
     gobgp(ns, ['global']).then(
@@ -187,7 +215,7 @@ export async function startGobgpRr(store: StateStore, name: string, ns: string, 
 }
 
 export function gobgp(ns: string, args: readonly string[]): Promise<string> {
-  return run(['gobgp', '-u', '127.0.0.1', '-p', String(GOBGP_API_PORT), ...args], { ns, timeoutMs: 5000 });
+  return run(gobgpArgv(args), { ns, timeoutMs: 5000 });
 }
 
 export function vtysh(ns: string, dir: string, command: string): Promise<string> {

@@ -1,4 +1,5 @@
-import { rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { startWeb, waitFor } from './daemons.js';
@@ -23,6 +24,8 @@ import { type LabLb, type LabState, openStore, readState, type StateStore } from
 
 export type Progress = (message: string) => void;
 
+export const MD5_KEY_FILE = 'bgp-md5.key';
+
 export interface UpOptions {
   readonly dir: string;
   readonly prefix: string;
@@ -31,6 +34,12 @@ export interface UpOptions {
   /** LBs of the first service, `web` on 10.1.1.0/24. */
   readonly lbs: number;
   readonly holdTime: number;
+  /** TCP-MD5 on every LB session: a key the lab makes, in DIR/bgp-md5.key. */
+  readonly md5?: boolean;
+  /** BFD: bfdd in every LB pod, BFD on both route reflectors' LB peer group. */
+  readonly bfd?: boolean;
+  /** Its interval; bgp.bfd's default (300 ms) when absent. */
+  readonly bfdIntervalMs?: number | undefined;
   readonly progress: Progress;
 }
 
@@ -86,10 +95,16 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     services: [],
     lbs: [],
     deadNodes: [],
+    ...(o.md5 === true && { md5KeyFile: join(o.dir, MD5_KEY_FILE) }),
+    ...(o.bfd === true && { bfd: { intervalMs: o.bfdIntervalMs } }),
   };
   const lab: Lab = { store: await openStore(o.dir, initial), names: names(o.prefix) };
   const n = lab.names;
   try {
+    if (initial.md5KeyFile !== undefined) {
+      // Printable, no spaces (FRR takes it as one word), well under the kernel's 80 bytes.
+      await writeFile(initial.md5KeyFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+    }
     o.progress(`namespaces: switch, router, client, 2 route reflectors (prefix ${o.prefix})`);
     await buildCore(lab.store, n);
     o.progress(`${o.backends} backend web pods`);

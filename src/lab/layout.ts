@@ -8,13 +8,15 @@
  */
 
 export const LAB_AS = 65000;
+export const NODE_NET = '10.99.0.0/24';
 export const POD_NET = '10.244.0.0/16';
 export const ROUTER_IP = '10.99.0.1';
 export const ROUTER_CLIENT_IP = '10.97.0.1';
 export const CLIENT_IP = '10.97.0.2';
 export const SIDECAR_PORT = 9402;
 export const BACKEND_PORT = 8080;
-export const GOBGP_API_PORT = 50051;
+/** Single-hop BFD control packets (RFC 5881); multihop ones use 4784. */
+export const BFD_SINGLE_HOP_PORT = 3784;
 export const MAX_NODES = 40;
 export const MAX_BACKENDS = 40;
 
@@ -41,6 +43,8 @@ export interface Names {
   node(index: number): string;
   backend(index: number): string;
   lb(id: string): string;
+  /** An ordinary pod: no LB (the policy tests' speakers). */
+  pod(name: string): string;
 }
 
 /** Namespace names; a prefix keeps ours apart (`plb-` by default, tests use their own). */
@@ -54,6 +58,7 @@ export function names(prefix: string): Names {
     node: (i) => `${prefix}node${i}`,
     backend: (i) => `${prefix}web${i}`,
     lb: (id) => `${prefix}lb-${id}`,
+    pod: (name) => `${prefix}pod-${name}`,
   };
 }
 
@@ -68,6 +73,8 @@ export const backendIp = (j: number): string => `10.98.0.${20 + j}`;
 /** The VIP range of the n-th service (1-based), as in Fig. 12: 10.1.1.0/24, 10.1.2.0/24, ... */
 export const serviceVip = (n: number): string => `10.1.${n}.0/24`;
 export const lbId = (service: string, k: number): string => `${service}-${k}`;
+/** Pod slots 1..49 are the LB pods'; ordinary pods (the policy tests' speakers) start here. */
+export const ORDINARY_POD_SLOT = 50;
 
 /** The node index back from a next hop on the node network, or undefined for another address. */
 export function nodeIndexOf(address: string): number | undefined {

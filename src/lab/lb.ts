@@ -2,14 +2,16 @@ import { join } from 'node:path';
 import { parseConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { shippedCli } from '../system/shipped.js';
-import { lbConfigInput, lbEnv, writeConfig } from './config.js';
-import { peerDir, startRecorded, waitFor } from './daemons.js';
+import { lbConfigInput, lbEnv, render, writeConfig } from './config.js';
+import { frrDir, peerDir, startBfdd, startRecorded, waitFor } from './daemons.js';
 import { type Names, podIp } from './layout.js';
 import { addLbNs, deleteNamespace, removeLbRoute } from './network.js';
 import { isOurs, killNamespace, pidsIn } from './procs.js';
 import type { LabLb, LabState, StateStore } from './state.js';
 
 export const lbProcessName = (id: string): string => `lb:${id}`;
+const bfddProcessName = (id: string): string => `bfdd:${id}`;
+const bfddDir = (store: StateStore, id: string): string => join(store.dir, 'lbs', id, 'bfdd');
 
 function vipOf(state: LabState, lb: LabLb): string {
   const vip = state.services.find((s) => s.name === lb.service)?.vip;
@@ -44,7 +46,9 @@ export async function createLb(
   const input = lbConfigInput(store.state, lb);
   await writeConfig(lb.configFile, input);
   // Refuse a config the sidecar would refuse, before anything runs.
-  parseConfig(input, lbEnv(lb), lb.configFile);
+  const config = parseConfig(input, lbEnv(lb), lb.configFile);
+  // bfdd, a container beside exabgp: `portlb render bfdd` from the LB's own config and identity.
+  if (store.state.bfd) await frrDir(bfddDir(store, id), { bfdd: render('bfdd', config) });
   return lb;
 }
 
@@ -65,6 +69,7 @@ export async function startLb(store: StateStore, n: Names, lb: LabLb): Promise<v
     // The shipped bundle with its V8 flags, as the image runs it.
     argv: [process.execPath, ...cli.flags, cli.script, 'sidecar', '--config', lb.configFile],
   });
+  if (store.state.bfd) await startBfdd(store, bfddProcessName(lb.id), n.lb(lb.id), bfddDir(store, lb.id));
 }
 
 export async function lbRunning(store: StateStore, lb: LabLb): Promise<boolean> {
@@ -98,7 +103,9 @@ export async function deleteLb(store: StateStore, n: Names, lb: LabLb): Promise<
   await deleteNamespace(n.lb(lb.id));
   await store.update((s) => {
     s.lbs = s.lbs.filter((l) => l.id !== lb.id);
-    s.processes = s.processes.filter((p) => p.name !== lbProcessName(lb.id));
+    s.processes = s.processes.filter(
+      (p) => p.name !== lbProcessName(lb.id) && p.name !== bfddProcessName(lb.id),
+    );
     s.namespaces = s.namespaces.filter((x) => x !== n.lb(lb.id));
   });
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { ip, run } from '../system/exec.js';
 import {
+  BFD_SINGLE_HOP_PORT,
   backendIp,
   CLIENT_IP,
   type Names,
@@ -116,11 +117,36 @@ export async function addNodeNs(store: StateStore, n: Names, i: number, backends
   for (let j = 1; j <= backends; j++) {
     await ip(n.backend(j), 'route', 'add', podCidr(i), 'via', nodeBackendNetIp(i));
   }
+  if (store.state.bfd) await keepBfdTtl(ns);
 }
 
 /**
- * An LB pod: a namespace on its node's cbr0. The VIP range is local inside the pod and routed to
- * the pod on the node (paper Fig. 7b), so traffic the router sends to the node IP reaches the LB.
+ * Single-hop BFD (RFC 5881, all GoBGP has) drops packets whose TTL is not 255, and the lab's pods
+ * sit one routed hop behind their node. The node restores the TTL of single-hop BFD packets it
+ * forwards: the lab's stand-in for LB speakers on the route reflector's own link (host-network LB
+ * pods, or pods bridged onto the node network), where single-hop BFD is what runs.
+ */
+async function keepBfdTtl(ns: string): Promise<void> {
+  const nft = (command: string) => run(['nft', ...command.split(' ')], { ns });
+  await nft('add table ip portlb-lab');
+  await nft('add chain ip portlb-lab forward { type filter hook forward priority mangle ; policy accept ; }');
+  await nft(`add rule ip portlb-lab forward udp dport ${BFD_SINGLE_HOP_PORT} ip ttl set 255`);
+}
+
+/** A pod: a namespace on its node's cbr0 (port `port`), with the node as its default gateway. */
+export async function addPodNs(
+  store: StateStore,
+  n: Names,
+  pod: { ns: string; node: number; port: string; podIp: string },
+): Promise<void> {
+  await addNamespace(store, pod.ns);
+  await plug(pod.ns, n.node(pod.node), 'cbr0', pod.port, [`${pod.podIp}/24`]);
+  await ip(pod.ns, 'route', 'add', 'default', 'via', podGateway(pod.node));
+}
+
+/**
+ * An LB pod. The VIP range is local inside the pod and routed to the pod on the node (paper
+ * Fig. 7b), so traffic the router sends to the node IP reaches the LB.
  */
 export async function addLbNs(
   store: StateStore,
@@ -128,9 +154,7 @@ export async function addLbNs(
   lb: { id: string; node: number; slot: number; podIp: string; vip: string },
 ): Promise<void> {
   const ns = n.lb(lb.id);
-  await addNamespace(store, ns);
-  await plug(ns, n.node(lb.node), 'cbr0', `v${lb.slot}`, [`${lb.podIp}/24`]);
-  await ip(ns, 'route', 'add', 'default', 'via', podGateway(lb.node));
+  await addPodNs(store, n, { ns, node: lb.node, port: `v${lb.slot}`, podIp: lb.podIp });
   await ip(ns, 'route', 'add', 'local', lb.vip, 'dev', 'lo');
   await ip(n.node(lb.node), 'route', 'replace', lb.vip, 'via', lb.podIp, 'dev', 'cbr0');
 }

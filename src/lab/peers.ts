@@ -15,7 +15,14 @@ async function startRr(store: StateStore, n: Names, rr: RouteReflector, config: 
   const dir = join(store.dir, rr.name);
   const text = render('rr', config, { flavor: rr.flavor, routerId: rr.address });
   if (rr.flavor === 'gobgp') await startGobgpRr(store, rr.name, n.rr(rr), dir, text);
-  else await startFrrRr(store, rr.name, n.rr(rr), dir, text);
+  else
+    await startFrrRr(store, {
+      name: rr.name,
+      ns: n.rr(rr),
+      dir,
+      conf: text,
+      bfd: config.bgp?.bfd !== undefined,
+    });
 }
 
 export async function startPeers(store: StateStore, n: Names, progress: (m: string) => void): Promise<void> {

@@ -40,6 +40,10 @@ export interface LabState {
   lbs: LabLb[];
   /** Nodes whose link to the node network is down (silent node death). */
   deadNodes: number[];
+  /** The TCP-MD5 key every LB speaker and route reflector shares; no authentication when absent. */
+  readonly md5KeyFile?: string | undefined;
+  /** BFD between each LB pod's bfdd and both route reflectors (bgp.bfd's interval unless given). */
+  readonly bfd?: { readonly intervalMs?: number | undefined } | undefined;
 }
 
 export const STATE_FILE = 'lab.json';

@@ -6,7 +6,7 @@ import type { Lab } from './lab.js';
 import { nodeIp, ROUTE_REFLECTORS, SIDECAR_PORT } from './layout.js';
 import { lbRunning } from './lb.js';
 import { pidsIn } from './procs.js';
-import { frrSessions, gobgpSessions, type SessionStatus } from './sessions.js';
+import { frrRrSessions, frrSessions, gobgpSessions, type SessionStatus } from './sessions.js';
 
 export interface LbStatus {
   readonly id: string;
@@ -65,7 +65,7 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
     await collect(rr.name, () =>
       rr.flavor === 'gobgp'
         ? gobgpSessions(rr.name, n.rr(rr))
-        : frrSessions(rr.name, n.rr(rr), join(store.dir, rr.name)),
+        : frrRrSessions(rr.name, n.rr(rr), join(store.dir, rr.name)),
     );
   }
   let router: FibRoute[] = [];
@@ -102,6 +102,18 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
   };
 }
 
+/** `Established (2 received, 1 accepted, 1 refused; BFD up)`: the refused ones are the LB filter's. */
+function sessionDetail(x: SessionStatus): string {
+  const counts: string[] = [];
+  if (x.prefixesReceived !== undefined) counts.push(`${x.prefixesReceived} received`);
+  if (x.prefixesAccepted !== undefined) {
+    counts.push(`${x.prefixesAccepted} accepted`);
+    if (x.prefixesReceived !== undefined) counts.push(`${x.prefixesReceived - x.prefixesAccepted} refused`);
+  }
+  const parts = [counts.join(', '), x.bfd === undefined ? '' : `BFD ${x.bfd}`].filter((p) => p !== '');
+  return `${x.state}${parts.length > 0 ? ` (${parts.join('; ')})` : ''}`;
+}
+
 export function formatStatus(st: LabStatus): string {
   const out: string[] = [
     `lab ${st.phase} (${st.dir}, namespaces ${st.prefix}*)`,
@@ -117,11 +129,8 @@ export function formatStatus(st: LabStatus): string {
     for (const h of r.nextHops) out.push(`    nexthop via ${h}`);
   }
   out.push('', 'BGP sessions:');
-  for (const x of st.sessions) {
-    out.push(
-      `  ${x.speaker.padEnd(9)} -> ${x.peer.padEnd(15)} ${x.state}${x.prefixesReceived === undefined ? '' : ` (${x.prefixesReceived} received)`}`,
-    );
-  }
+  for (const x of st.sessions)
+    out.push(`  ${x.speaker.padEnd(9)} -> ${x.peer.padEnd(15)} ${sessionDetail(x)}`);
   for (const e of st.errors) out.push(`  ! ${e}`);
   out.push('', 'LB pods:');
   for (const lb of st.lbs) {

@@ -21,6 +21,9 @@ export const readSecretFile: ReadSecret = (path) => {
   }
 };
 
+/** The route reflectors' peer-group every LB speaker joins through a dynamic-neighbor range. */
+export const LB_GROUP = 'portlb-lb';
+
 export interface Timers {
   readonly hold: number;
   /** A third of the hold time, as RFC 4271 suggests; at least 1 s. */

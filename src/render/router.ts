@@ -6,18 +6,22 @@ import {
   requireBgp,
   requireTopology,
   timers,
-  vipFamilies,
 } from './bgp-common.js';
+import { frrNames, frrPolicy } from './frr-policy.js';
 import type { Renderer } from './index.js';
+import { lbPolicy } from './policy.js';
 
 /**
  * FRR bgpd for the upstream router: iBGP to every route reflector and `maximum-paths ibgp` so
  * that zebra installs one ECMP route over all LB next hops. (gobgpd + zebra panics with Debian's
- * FRR, osrg/gobgp#2681, hence FRR.) zebra itself needs no config beyond a hostname.
+ * FRR, osrg/gobgp#2681, hence FRR.) zebra itself needs no config beyond a hostname. It applies
+ * the route reflectors' LB filter once more to what they reflect: a route reflector that is
+ * misconfigured or taken over still cannot put a default route or a foreign prefix here.
  */
 export function renderRouterConfig(config: Config, readSecret: ReadSecret = readSecretFile): string {
   const bgp = requireBgp(config, 'router');
   const { router } = requireTopology(config, 'router');
+  const policy = lbPolicy(config, 'router');
   const as = router.as ?? bgp.localAs;
   const password = router.passwordFile === undefined ? undefined : readSecret(router.passwordFile);
   const out = [
@@ -38,11 +42,15 @@ export function renderRouterConfig(config: Config, readSecret: ReadSecret = read
     if (password !== undefined)
       out.push(` neighbor ${rr.address} password ${frrWord(password, 'router password')}`);
   }
-  for (const f of vipFamilies(config)) {
+  for (const { family: f } of policy.families) {
     out.push(` address-family ${f === 4 ? 'ipv4' : 'ipv6'} unicast`);
-    if (f === 6) for (const rr of bgp.peers) out.push(`  neighbor ${rr.address} activate`);
+    for (const rr of bgp.peers) {
+      if (f === 6) out.push(`  neighbor ${rr.address} activate`);
+      out.push(`  neighbor ${rr.address} route-map ${frrNames.vipIn(f)} in`);
+    }
     out.push(`  maximum-paths ibgp ${router.maximumPaths}`, ' exit-address-family');
   }
+  out.push('exit', ...frrPolicy(policy));
   return `${out.join('\n')}\n`;
 }
 

@@ -5,12 +5,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
+import { gobgpBinary } from '../../src/lab/gobgp.js';
+import { renderBfddConfig } from '../../src/render/bfd.js';
 import { renderExabgpConfig } from '../../src/render/exabgp.js';
 import { renderRouterConfig } from '../../src/render/router.js';
 import { renderRrConfig } from '../../src/render/rr.js';
-import { topologyConfig } from '../render/golden.js';
+import { dualStackConfig, topologyConfig, withBgp } from '../render/golden.js';
 
-/* The rendered configs, checked by the real peers' own check modes (Debian exabgp 4.2, gobgpd, FRR 8.4). */
+/*
+ * The rendered configs, checked by the real peers' own check modes: Debian's exabgp 4.2 and
+ * FRR 8.4 (bgpd, bfdd), and GoBGP v4 (scripts/build-gobgp.sh).
+ */
 
 const exec = promisify(execFile);
 let dir: string;
@@ -26,16 +31,22 @@ async function check(file: string, args: string[], env: NodeJS.ProcessEnv = proc
   }
 }
 
-/** FRR: vtysh -C exits 2 on a bad line; bgpd --dryrun also loads it but exits 0 and only logs errors. */
-async function checkFrr(text: string, name: string) {
+/** FRR: vtysh -C exits 2 on a bad line; the daemon's --dryrun also loads it but exits 0 and only logs errors. */
+async function checkFrr(text: string, name: string, daemon = 'bgpd') {
   const file = join(dir, name);
   await writeFile(file, text);
   const vtysh = await check(file, ['vtysh', '-C', '-f', file]);
   expect(vtysh.output).toBe('');
   expect(vtysh.code).toBe(0);
-  const bgpd = await check(file, ['/usr/lib/frr/bgpd', '--dryrun', '-S', '-f', file, '--vty_socket', dir]);
-  expect(bgpd.output).not.toMatch(/\[EC \d+\]|Unknown command|No such command/);
-  expect(bgpd.code).toBe(0);
+  const dry = await check(file, [`/usr/lib/frr/${daemon}`, '--dryrun', '-f', file, '--vty_socket', dir]);
+  expect(dry.output).not.toMatch(/\[EC \d+\]|Unknown command|No such command/);
+  expect(dry.code).toBe(0);
+}
+
+async function checkGobgp(text: string, name: string) {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return check(file, [gobgpBinary('gobgpd'), '-f', file, '-t', 'toml', '--dry-run']);
 }
 
 async function withSecrets(lbSide = true): Promise<Config> {
@@ -43,18 +54,19 @@ async function withSecrets(lbSide = true): Promise<Config> {
   const secret = join(dir, 'md5');
   await writeFile(secret, 's3cret-Pass\n');
   const bgp = config.bgp!;
-  return {
-    ...config,
-    bgp: {
-      ...bgp,
-      peers: bgp.peers.map((p) => (lbSide ? { ...p, passwordFile: secret } : p)),
-      topology: { ...bgp.topology!, router: { ...bgp.topology!.router, passwordFile: secret } },
-    },
-  };
+  return withBgp(config, {
+    peers: bgp.peers.map((p) => (lbSide ? { ...p, passwordFile: secret } : p)),
+    topology: { ...bgp.topology!, router: { ...bgp.topology!.router, passwordFile: secret } },
+  });
 }
+
+const withBfd = async (singleHop: string[] = []) =>
+  withBgp(await topologyConfig(), { bfd: { intervalMs: 300, multiplier: 3, singleHop } });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'portlb-render-'));
+  // bgpd and bfdd read their config as user frr.
+  await chmod(dir, 0o755);
   // exabgp --test insists that the process program exists; a stand-in named portlb is enough.
   await writeFile(join(dir, 'portlb'), '#!/bin/sh\nexec cat\n');
   await chmod(join(dir, 'portlb'), 0o755);
@@ -85,23 +97,45 @@ describe('rendered configs pass the peers’ own checks', () => {
     expect((await check(file, ['exabgp', '--test', file], env)).code).not.toBe(0);
   });
 
-  it.each([false, true])('gobgpd --dry-run (md5 to the router: %s)', async (md5) => {
-    const config = md5 ? await withSecrets(false) : await topologyConfig();
-    const file = join(dir, `rr-${md5}.toml`);
-    await writeFile(file, renderRrConfig(config, { flavor: 'gobgp', routerId: '10.99.0.2' }));
-    const result = await check(file, ['gobgpd', '-f', file, '-t', 'toml', '--dry-run']);
-    expect(result.output).not.toMatch(/"level":"(fatal|error)"/);
+  it.each([
+    ['plain', () => topologyConfig()],
+    ['md5 on both sides', () => withSecrets()],
+    ['bfd', () => withBfd(['10.99.0.2'])],
+    ['both families, VIPs only', () => dualStackConfig()],
+  ])('gobgpd v4 --dry-run: %s', async (what, config) => {
+    const text = renderRrConfig(await config(), { flavor: 'gobgp', routerId: '10.99.0.2' });
+    const result = await checkGobgp(text, `rr-${what.replaceAll(' ', '-')}.toml`);
+    expect(result.output).not.toMatch(/"level":"(FATAL|ERROR|fatal|error)"/);
     expect(result.code).toBe(0);
   });
 
-  it.each([false, true])('FRR route reflector (md5: %s)', async (md5) => {
-    const config = md5 ? await withSecrets() : await topologyConfig();
-    await checkFrr(renderRrConfig(config, { flavor: 'frr', routerId: '10.99.0.3' }), `rr-${md5}.conf`);
+  it('gobgpd --dry-run has teeth: a next-hop range where it takes addresses', async () => {
+    const text = renderRrConfig(await topologyConfig(), { flavor: 'gobgp', routerId: '10.99.0.2' });
+    const result = await checkGobgp(text.replace('"10.99.0.1", ', '"10.99.0.0/24", '), 'rr-bad.toml');
+    expect(result.code).not.toBe(0);
   });
 
-  it.each([false, true])('FRR router (md5: %s)', async (md5) => {
-    const config = md5 ? await withSecrets() : await topologyConfig();
-    await checkFrr(renderRouterConfig(config), `router-${md5}.conf`);
+  it.each([
+    ['plain', () => topologyConfig()],
+    ['md5', () => withSecrets()],
+    ['bfd', () => withBfd()],
+    ['dual', () => dualStackConfig()],
+  ])('FRR route reflector: %s', async (what, config) => {
+    const text = renderRrConfig(await config(), { flavor: 'frr', routerId: '10.99.0.2' });
+    await checkFrr(text, `rr-${what}.conf`);
+  });
+
+  it.each([
+    ['plain', () => topologyConfig()],
+    ['md5', () => withSecrets()],
+    ['dual', () => dualStackConfig()],
+  ])('FRR router: %s', async (what, config) => {
+    await checkFrr(renderRouterConfig(await config()), `router-${what}.conf`);
+  });
+
+  it('FRR bfdd beside exabgp', async () => {
+    const { text } = renderBfddConfig(await withBfd(['10.99.0.2']), { node: 'node1' });
+    await checkFrr(text, 'bfdd.conf', 'bfdd');
   });
 
   it('the FRR check has teeth', async () => {

@@ -2,7 +2,7 @@ import { Counter } from 'prom-client';
 import type { Config } from '../../config/load.js';
 import type { Registry } from '../../core/ports.js';
 import { gceInstanceUrl, parseProviderId } from '../../core/provider-id.js';
-import { ConfigError, errorMessage } from '../../errors.js';
+import { ConfigError, errorMessage, PermanentError } from '../../errors.js';
 import { defaultAuth, TEST_TOKEN_ENV, testTokenAuth } from '../../providers/gcp/auth.js';
 import { createComputeClients } from '../../providers/gcp/client.js';
 import { countedPort } from '../../providers/gcp/instrument.js';
@@ -62,7 +62,10 @@ function publishOnly(network: string, owner: string): Registry<undefined> {
     owner,
     observe: async () => ({ tables: [network], routes: [], view: undefined }),
     apply: async (changes) =>
-      changes.map((change) => ({ change, error: new Error('gcp.publish is pubsub') })),
+      changes.map((change) => ({
+        change,
+        error: new PermanentError('gcp.publish is pubsub: the lifecycle function writes the routes'),
+      })),
   };
 }
 

@@ -3,7 +3,7 @@
 import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
 import { RoutesClient } from '@google-cloud/compute/build/src/v1/routes_client.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, TransientError } from '../../errors.js';
 import type { ComputePort, OperationResource } from './port.js';
 
 type SdkOptions = NonNullable<ConstructorParameters<typeof RoutesClient>[0]>;
@@ -55,7 +55,8 @@ function latestOperation(answer: unknown): OperationResource {
   // The SDK wraps a Compute Operation as `{latestResponse: Operation, ...}` (its "DIREGAPIC" LRO).
   const latest =
     typeof answer === 'object' && answer !== null ? Reflect.get(answer, 'latestResponse') : undefined;
-  if (typeof latest !== 'object' || latest === null) throw new Error('Compute answered without an Operation');
+  if (typeof latest !== 'object' || latest === null)
+    throw new TransientError('Compute answered without an Operation');
   return latest as OperationResource;
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalText } from '../../core/cidr.js';
+import { PermanentError } from '../../errors.js';
 import { parseInstanceUrl } from '../../providers/gcp/instances.js';
 
 /*
@@ -37,7 +38,7 @@ function clip(text: string, length: number): string {
 
 function canonicalVip(vip: string): string {
   const parsed = canonicalText(vip);
-  if (!parsed.ok) throw new Error(`invalid VIP ${vip}: ${parsed.reason}`);
+  if (!parsed.ok) throw new PermanentError(`invalid VIP ${vip}: ${parsed.reason}`);
   return parsed.text;
 }
 
