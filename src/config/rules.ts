@@ -1,6 +1,9 @@
-import { contains, overlaps, type Prefix, parsePrefix } from '../core/cidr.js';
+import { addressFamily, parseAddress, parsePrefix } from '../core/cidr.js';
 import type { Problem } from '../errors.js';
+import { type Loose, list, record } from './loose.js';
 import { MAX_HOLD_TIME_WITHOUT_OVERRIDE } from './schema.js';
+import { SPECIAL_PURPOSE_CATEGORIES, type SpecialPurpose } from './special.js';
+import { type Placed, vipProblems } from './vips.js';
 
 /*
  * Checks that span fields. They read the raw document defensively rather than the parsed config,
@@ -8,21 +11,27 @@ import { MAX_HOLD_TIME_WITHOUT_OVERRIDE } from './schema.js';
  * problem in one go.
  */
 
-type Loose = Record<string, unknown>;
-
-function record(value: unknown): Loose {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Loose) : {};
+function placed(text: unknown, path: string): Placed | undefined {
+  if (typeof text !== 'string') return undefined;
+  const result = parsePrefix(text);
+  return result.ok ? { path, text, prefix: result.prefix } : undefined;
 }
 
-function list(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
+function prefixes(value: unknown, label: (i: number) => string): Placed[] {
+  return list(value).flatMap((text, i) => placed(text, label(i)) ?? []);
 }
 
-function prefixes(value: unknown, label: (i: number) => string): { path: string; prefix: Prefix }[] {
-  return list(value).flatMap((text, i) => {
-    const result = typeof text === 'string' ? parsePrefix(text) : undefined;
-    return result?.ok ? [{ path: label(i), prefix: result.prefix }] : [];
-  });
+/** Every entry, or undefined when one does not parse: a check must not run on half a list. */
+function allPrefixes(value: unknown, label: (i: number) => string): Placed[] | undefined {
+  const all = prefixes(value, label);
+  return all.length === list(value).length ? all : undefined;
+}
+
+/** An address's canonical text, so that `2001:DB8::1` and `2001:db8::1` count as one. */
+function addressKey(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const parsed = parseAddress(value);
+  return parsed.ok ? parsed.text : value;
 }
 
 function duplicates(
@@ -40,7 +49,7 @@ function duplicates(
   });
 }
 
-export function crossFieldProblems(document: unknown): Problem[] {
+export function crossFieldProblems(document: unknown, env: NodeJS.ProcessEnv = {}): Problem[] {
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const doc = record(document);
@@ -52,6 +61,14 @@ export function crossFieldProblems(document: unknown): Problem[] {
       const why = doc.mode === 'auto' ? ' (auto falls back to BGP on-prem)' : '';
       add(section, `mode ${String(doc.mode)} needs a "${section}" section${why}`);
     }
+  }
+  // auto picks aws or gcp from the node; without their sections it would start, then do nothing
+  // on a cloud node. Such a config means BGP everywhere, which is what mode bgp says.
+  if (doc.mode === 'auto' && doc.aws === undefined && doc.gcp === undefined) {
+    add(
+      'mode',
+      'mode auto needs an "aws" or "gcp" section besides "bgp": on a cloud node it picks that cloud, and without its section nothing routes the VIP; write mode: bgp for BGP everywhere',
+    );
   }
 
   duplicates(
@@ -66,41 +83,59 @@ export function crossFieldProblems(document: unknown): Problem[] {
     'targets',
     add,
   );
-
-  const pools = prefixes(doc.allowedVipPools, (i) => `allowedVipPools[${i}]`);
-  const vips = prefixes(
-    services.map((s) => s.vip),
-    (i) => `services[${i}].vip`,
+  duplicates(
+    list(doc.targets).map((t) => addressKey(record(t).address)),
+    (i) => `targets[${i}].address`,
+    'targets',
+    add,
   );
-  const networks = record(doc.clusterNetworks);
-  const reserved = [
-    ...prefixes(networks.nodes, (i) => `clusterNetworks.nodes[${i}]`),
-    ...prefixes(networks.pods, (i) => `clusterNetworks.pods[${i}]`),
-    ...prefixes(record(doc.aws).vpcCidrs, (i) => `aws.vpcCidrs[${i}]`),
-  ];
-  const poolText = pools.map((p) => p.prefix.text).join(', ') || 'none';
-  for (const [index, vip] of vips.entries()) {
-    if (!pools.some((pool) => contains(pool.prefix, vip.prefix))) {
-      add(vip.path, `${vip.prefix.text} is outside allowedVipPools (${poolText})`);
-    }
-    for (const other of vips.slice(index + 1)) {
-      if (overlaps(vip.prefix, other.prefix))
-        add(other.path, `${other.prefix.text} overlaps ${vip.path} (${vip.prefix.text})`);
-    }
-    for (const range of reserved) {
-      if (overlaps(vip.prefix, range.prefix)) {
-        add(
-          vip.path,
-          `${vip.prefix.text} overlaps ${range.path} (${range.prefix.text}): a VIP must not shadow node, pod or VPC addresses`,
-        );
-      }
-    }
+  for (const [s, service] of services.entries()) {
+    duplicates(
+      list(service.ports).map((p) => `${String(record(p).port)}/${String(record(p).protocol ?? 'TCP')}`),
+      (i) => `services[${s}].ports[${i}]`,
+      `services[${s}].ports`,
+      add,
+    );
   }
 
-  const bgp = record(doc.bgp);
+  const networks = record(doc.clusterNetworks);
+  const allowed = new Set(
+    list(doc.allowSpecialPurposeVips).filter((c): c is SpecialPurpose =>
+      (SPECIAL_PURPOSE_CATEGORIES as readonly unknown[]).includes(c),
+    ),
+  );
+  problems.push(
+    ...vipProblems({
+      vips: services.map((s, i) => placed(s.vip, `services[${i}].vip`)),
+      pools: allPrefixes(doc.allowedVipPools, (i) => `allowedVipPools[${i}]`),
+      reserved: [
+        ...prefixes(networks.nodes, (i) => `clusterNetworks.nodes[${i}]`),
+        ...prefixes(networks.pods, (i) => `clusterNetworks.pods[${i}]`),
+        ...prefixes(record(doc.aws).vpcCidrs, (i) => `aws.vpcCidrs[${i}]`),
+      ],
+      allowedSpecial: allowed,
+    }),
+  );
+
+  if (doc.bgp !== undefined)
+    problems.push(...bgpProblems(record(doc.bgp), doc.mode === 'aws' || doc.mode === 'gcp' ? {} : env));
+  const tables = record(record(doc.aws).routeTables);
+  duplicates(list(tables.ids), (i) => `aws.routeTables.ids[${i}]`, 'aws.routeTables.ids', add);
+  return problems;
+}
+
+function bgpProblems(bgp: Loose, env: NodeJS.ProcessEnv): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  const peers = list(bgp.peers).map(record);
   if (bgp.allowLongHoldTime !== true) {
     const check = (path: string, value: unknown) => {
-      if (typeof value === 'number' && value > MAX_HOLD_TIME_WITHOUT_OVERRIDE) {
+      if (value === 0) {
+        add(
+          path,
+          '0 turns keepalives off: a dead LB would keep its traffic until someone notices; set bgp.allowLongHoldTime: true to accept it',
+        );
+      } else if (typeof value === 'number' && value > MAX_HOLD_TIME_WITHOUT_OVERRIDE) {
         add(
           path,
           `${value} s is above ${MAX_HOLD_TIME_WITHOUT_OVERRIDE} s: a dead LB would keep its traffic that long; set bgp.allowLongHoldTime: true to accept it`,
@@ -108,8 +143,32 @@ export function crossFieldProblems(document: unknown): Problem[] {
       }
     };
     check('bgp.holdTime', bgp.holdTime);
-    for (const [i, peer] of list(bgp.peers).entries())
-      check(`bgp.peers[${i}].holdTime`, record(peer).holdTime);
+    for (const [i, peer] of peers.entries()) check(`bgp.peers[${i}].holdTime`, peer.holdTime);
+  }
+  duplicates(
+    peers.map((p) => addressKey(p.address)),
+    (i) => `bgp.peers[${i}].address`,
+    'bgp.peers',
+    add,
+  );
+  const router = record(record(bgp.topology).router);
+  const routerAt = peers.findIndex(
+    (p) => router.address !== undefined && addressKey(p.address) === addressKey(router.address),
+  );
+  if (routerAt >= 0) {
+    add(
+      'bgp.topology.router.address',
+      `is bgp.peers[${routerAt}], a route reflector, not the upstream router`,
+    );
+  }
+  // A BGP identifier is 32 bits: the node's or pod's own address serves only when it is IPv4.
+  const from = { 'node-ip': 'HOST_IP', 'pod-ip': 'POD_IP' }[String(bgp.routerId ?? 'node-ip')];
+  const own = from === undefined ? undefined : env[from];
+  if (own !== undefined && addressFamily(own) === 6) {
+    add(
+      'bgp.routerId',
+      `${String(bgp.routerId ?? 'node-ip')} would be ${from}=${own}, an IPv6 address; a router id is 32 bits: set bgp.routerId to a dotted quad`,
+    );
   }
   return problems;
 }

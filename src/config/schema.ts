@@ -1,41 +1,113 @@
 import { z } from 'zod';
-import { isAddress, parsePrefix } from '../core/cidr.js';
-
-/** A CIDR that must already be canonical: `10.1.1.5/24` is refused with the range it probably meant. */
-const cidr = z.string().superRefine((value, ctx) => {
-  const result = parsePrefix(value);
-  if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
-});
-
-const address = z.string().refine(isAddress, { message: 'not an IPv4 or IPv6 address' });
-const port = z.number().int().min(1).max(65535);
-/** Durations become setTimeout delays, which Node clamps to 1 ms above 2^31-1 ms (~24.8 days). */
-const seconds = z.number().positive().max(2_147_483, 'must be at most 2147483 s (about 24 days)');
-const name = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lowercase letters, digits and "-"')
-  .max(63);
+import {
+  address,
+  asn,
+  awsRegion,
+  bgpIdentifier,
+  cidr,
+  endpointUrl,
+  filePath,
+  gcpName,
+  gcpProjectId,
+  listen,
+  name,
+  ownerId,
+  port,
+  routeTableId,
+  seconds,
+  subdomain,
+} from './fields.js';
+import { SPECIAL_PURPOSE_CATEGORIES } from './special.js';
 
 export const MAX_HOLD_TIME_WITHOUT_OVERRIDE = 30;
+
+/** Periods that still mean something: a resync or refresh once a day at the least. */
+const DAY = 86_400;
+
+/** BGP hold time (RFC 4271 4.2): whole seconds, 0 (no keepalives: never expires) or 3-65535. */
+const holdTime = z
+  .number()
+  .int('must be whole seconds (RFC 4271)')
+  .max(65535, 'must be at most 65535 s (RFC 4271)')
+  .refine((t) => t === 0 || t >= 3, 'must be 0 or at least 3 s (RFC 4271)');
+
+/**
+ * Exactly one of an object's alternative keys: names the conflict when several are given and the
+ * choices when none is, where a zod union would only say "Invalid input".
+ */
+function exactlyOne(keys: readonly string[]) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    const given = keys.filter((k) => value[k] !== undefined);
+    const choices = keys.map((k) => `"${k}"`).join(' or ');
+    if (given.length > 1) ctx.addIssue({ code: 'custom', message: `give ${choices}, not both` });
+    if (given.length === 0) ctx.addIssue({ code: 'custom', message: `needs ${choices}` });
+  };
+}
+
+/** Cross-field rules run once every field passed: no second message about a value already refused. */
+const whenValid = { when: (payload: z.core.ParsePayload) => payload.issues.length === 0 };
+
+/** `first < second` for two fields of one object, reported on the second. */
+function before<K extends string>(first: K, second: K, why: string) {
+  return (value: Record<K, number>, ctx: z.RefinementCtx) => {
+    if (value[first] >= value[second]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [second],
+        message: `must be above ${first} (${value[second]} <= ${value[first]}): ${why}`,
+      });
+    }
+  };
+}
+
+/** `first <= second` for two fields of one object, reported on the first. */
+function atMost<K extends string>(first: K, second: K, why: string) {
+  return (value: Record<K, number>, ctx: z.RefinementCtx) => {
+    if (value[first] > value[second]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [first],
+        message: `must be at most ${second} (${value[first]} > ${value[second]}): ${why}`,
+      });
+    }
+  };
+}
+
+/** A Kubernetes port name (IANA service name syntax): what a Service port is called. */
+const portName = z
+  .string()
+  .max(15)
+  .regex(
+    /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    'must be a port name: lowercase letters, digits and "-"',
+  );
 
 const portSchema = z.strictObject({
   port,
   protocol: z.enum(['TCP', 'UDP']).default('TCP'),
-  name: z.string().optional(),
+  name: portName.optional(),
 });
 
-const backendsSchema = z.union([
-  z.strictObject({
-    static: z.array(z.strictObject({ address, port, name: z.string().optional() })).min(1),
-  }),
-  z.strictObject({
-    kubernetes: z.strictObject({
-      namespace: name.optional(),
-      service: name,
-      port: z.union([port, z.string()]).optional(),
-    }),
-  }),
-]);
+const staticBackends = z.array(z.strictObject({ address, port, name: portName.optional() })).min(1);
+
+const kubernetesBackend = z.strictObject({
+  namespace: name.optional(),
+  service: name,
+  /** The Service port, by number or by name. */
+  port: z.union([port, portName], { error: 'must be a port number (1-65535) or a port name' }).optional(),
+});
+
+type Backends =
+  | { static: z.output<typeof staticBackends> }
+  | { kubernetes: z.output<typeof kubernetesBackend> };
+
+const backendsSchema = z
+  .strictObject({ static: staticBackends.optional(), kubernetes: kubernetesBackend.optional() })
+  .superRefine(exactlyOne(['static', 'kubernetes']))
+  .transform(
+    ({ static: list, kubernetes }): Backends =>
+      list !== undefined ? { static: list } : { kubernetes: kubernetes! },
+  );
 
 const serviceSchema = z.strictObject({
   name,
@@ -45,7 +117,7 @@ const serviceSchema = z.strictObject({
 });
 
 const staticTargetSchema = z.strictObject({
-  node: z.string().min(1),
+  node: subdomain,
   address,
   /** The cloud target when it differs from the address: an ENI id (aws) or instance URL (gcp). */
   cloudTarget: z.string().min(1).optional(),
@@ -54,19 +126,30 @@ const staticTargetSchema = z.strictObject({
 
 const peerSchema = z.strictObject({
   address,
-  as: z.number().int().min(1).max(4294967295),
-  holdTime: seconds.optional(),
-  passwordFile: z.string().min(1).optional(),
+  as: asn,
+  /** Same rules as bgp.holdTime, which it overrides for this peer. */
+  holdTime: holdTime.optional(),
+  /** A TCP-MD5 key (RFC 2385), one line; load.ts reads it when loading. */
+  passwordFile: filePath.optional(),
   port: port.optional(),
 });
 
-const community = z.string().regex(/^\d{1,5}:\d{1,5}$/, 'must be ASN:VALUE, e.g. 65000:100');
+/** A standard community (RFC 1997): two 16-bit halves. */
+const community = z
+  .string()
+  .regex(/^\d{1,5}:\d{1,5}$/, 'must be ASN:VALUE, e.g. 65000:100')
+  .refine((c) => c.split(':').every((half) => Number(half) <= 65535), 'each half must be 0-65535 (RFC 1997)');
 
 const bgpSchema = z.strictObject({
-  localAs: z.number().int().min(1).max(4294967295),
-  routerId: z.union([z.enum(['node-ip', 'pod-ip']), address]).default('node-ip'),
+  localAs: asn,
+  /** `node-ip`/`pod-ip` need that address to be IPv4 (checked in rules.ts against the environment). */
+  routerId: z
+    .union([z.enum(['node-ip', 'pod-ip']), bgpIdentifier], {
+      error: 'must be node-ip, pod-ip or a dotted quad',
+    })
+    .default('node-ip'),
   nextHop: z.enum(['node', 'pod']).default('node'),
-  holdTime: seconds.min(3).default(9),
+  holdTime: holdTime.default(9),
   allowLongHoldTime: z.boolean().default(false),
   communities: z.array(community).default([]),
   peers: z.array(peerSchema).min(1),
@@ -85,62 +168,103 @@ const bgpSchema = z.strictObject({
       router: z.strictObject({
         address,
         /** Default: localAs (iBGP, as in the paper). */
-        as: z.number().int().min(1).max(4294967295).optional(),
+        as: asn.optional(),
         maximumPaths: z.number().int().min(1).max(256).default(16),
-        passwordFile: z.string().min(1).optional(),
+        passwordFile: filePath.optional(),
       }),
-      clusterId: address.optional(),
+      /** A CLUSTER_ID is 4 octets (RFC 4456). */
+      clusterId: bgpIdentifier.optional(),
     })
     .optional(),
 });
 
+/** EC2 tag limits: keys 1-128 characters and not `aws:` (reserved), values at most 256. */
+function awsTagKeys(tags: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(tags)) {
+    const problem =
+      key.length < 1 || key.length > 128
+        ? 'tag keys are 1-128 characters'
+        : key.toLowerCase().startsWith('aws:')
+          ? 'tag keys starting with "aws:" are reserved by AWS'
+          : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+  }
+}
+
+/** An EventBridge bus: its name or its ARN. */
+const eventBus = z
+  .string()
+  .regex(
+    /^([A-Za-z0-9._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._-]{1,256})$/,
+    'must be an event bus name ([A-Za-z0-9._-]) or its ARN',
+  );
+
+const routeTablesSchema = z
+  .strictObject({
+    ids: z.array(routeTableId).min(1).optional(),
+    tags: z
+      .record(z.string(), z.string().max(256))
+      .refine((t) => Object.keys(t).length > 0, 'needs a tag')
+      .superRefine(awsTagKeys)
+      .optional(),
+  })
+  .superRefine(exactlyOne(['ids', 'tags']))
+  .transform(({ ids, tags }): { ids: string[] } | { tags: Record<string, string> } =>
+    ids !== undefined ? { ids } : { tags: tags! },
+  );
+
 const awsSchema = z.strictObject({
-  region: z.string().min(1).optional(),
-  routeTables: z.union([
-    z.strictObject({
-      ids: z.array(z.string().regex(/^rtb-[0-9a-f]+$/, 'must be a route table id (rtb-...)')).min(1),
-    }),
-    z.strictObject({
-      tags: z.record(z.string(), z.string()).refine((t) => Object.keys(t).length > 0, 'needs a tag'),
-    }),
-  ]),
-  endpoint: z.url().optional(),
+  region: awsRegion.optional(),
+  routeTables: routeTablesSchema,
+  endpoint: endpointUrl.optional(),
   vpcCidrs: z.array(cidr).default([]),
   /** `tags`: the sidecar writes its candidacy and routes itself; `eventbridge`: it only puts lifecycle events. */
   publish: z.enum(['tags', 'eventbridge']).default('tags'),
-  eventBus: z.string().min(1).default('portlb-lifecycle'),
+  eventBus: eventBus.default('portlb-lifecycle'),
   candidacy: z
-    .strictObject({ refreshSeconds: seconds.default(60), staleSeconds: seconds.default(180) })
+    .strictObject({
+      refreshSeconds: seconds({ min: 1, max: DAY }).default(60),
+      staleSeconds: seconds({ min: 1, max: 7 * DAY }).default(180),
+    })
+    .superRefine(
+      before('refreshSeconds', 'staleSeconds', 'a candidacy would go stale before its refresh'),
+      whenValid,
+    )
     .default({ refreshSeconds: 60, staleSeconds: 180 }),
 });
 
 const gcpSchema = z.strictObject({
-  project: z.string().min(1),
-  network: z.string().min(1),
+  project: gcpProjectId,
+  network: gcpName,
   priority: z.number().int().min(0).max(65535).default(1000),
-  endpoint: z.url().optional(),
+  endpoint: endpointUrl.optional(),
 });
 
-const healthSchema = z.strictObject({
-  probe: z
-    .strictObject({
-      type: z.enum(['tcp', 'http']).default('tcp'),
-      /** `backends` probes the service's backends (until the data plane lands); `vip` probes through it. */
-      through: z.enum(['backends', 'vip']).default('backends'),
-      path: z.string().startsWith('/').default('/'),
-    })
-    .default({ type: 'tcp', through: 'backends', path: '/' }),
-  intervalSeconds: seconds.default(1),
-  timeoutSeconds: seconds.default(1),
-  rise: z.number().int().min(1).default(2),
-  fall: z.number().int().min(1).default(2),
-});
+const healthSchema = z
+  .strictObject({
+    probe: z
+      .strictObject({
+        type: z.enum(['tcp', 'http']).default('tcp'),
+        /** `backends` probes the service's backends (until the data plane lands); `vip` probes through it. */
+        through: z.enum(['backends', 'vip']).default('backends'),
+        path: z.string().startsWith('/').default('/'),
+      })
+      .default({ type: 'tcp', through: 'backends', path: '/' }),
+    intervalSeconds: seconds({ min: 0.01, max: 3600 }).default(1),
+    timeoutSeconds: seconds({ min: 0.01, max: 3600 }).default(1),
+    rise: z.number().int().min(1).max(100).default(2),
+    fall: z.number().int().min(1).max(100).default(2),
+  })
+  .superRefine(
+    atMost('timeoutSeconds', 'intervalSeconds', 'a probe must end before the next one is due'),
+    whenValid,
+  );
 
 /** The LB pods as Kubernetes sees them: where the sidecar takes its desired state from (issue 4). */
 const kubernetesSchema = z
   .strictObject({
     /** A kubeconfig file; in a pod the service account is used when absent. */
-    kubeconfig: z.string().min(1).optional(),
+    kubeconfig: filePath.optional(),
     /** The LB pods' namespace; the pod's own (POD_NAMESPACE) when absent. */
     namespace: name.optional(),
     /** Label selector of the LB pods, e.g. `app.kubernetes.io/name=portlb-lb`. */
@@ -148,13 +272,13 @@ const kubernetesSchema = z
     /** `self`: only this pod's node (each BGP speaker announces itself); `all`: every LB pod (one writer). */
     candidates: z.enum(['self', 'all']).optional(),
     /** Full relist of every informer this often, whatever the watches say. */
-    resyncSeconds: seconds.default(300),
+    resyncSeconds: seconds({ min: 1, max: DAY }).default(300),
     lease: z
       .strictObject({
         name: name.optional(),
-        durationSeconds: seconds.default(15),
-        renewSeconds: seconds.default(10),
-        retrySeconds: seconds.default(2),
+        durationSeconds: seconds({ min: 0.01, max: 3600 }).default(15),
+        renewSeconds: seconds({ min: 0.01, max: 3600 }).default(10),
+        retrySeconds: seconds({ min: 0.01, max: 3600 }).default(2),
       })
       .refine((l) => l.retrySeconds < l.renewSeconds && l.renewSeconds < l.durationSeconds, {
         message: 'needs retrySeconds < renewSeconds < durationSeconds',
@@ -163,8 +287,6 @@ const kubernetesSchema = z
     events: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
   })
   .optional();
-
-const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT');
 
 /**
  * Routing protocol number the node agent marks its routes with (`ip route ... proto N`). 202 is
@@ -182,7 +304,10 @@ const nodeAgentSchema = z.strictObject({
     .max(255)
     .default(DEFAULT_ROUTE_PROTOCOL),
   /** Program routes in this network namespace (`ip -n NETNS`); the agent's own when absent. */
-  netns: z.string().min(1).optional(),
+  netns: z
+    .string()
+    .regex(/^(?!\.\.?$)[A-Za-z0-9_.-]{1,255}$/, 'must be a network namespace name (as in ip netns)')
+    .optional(),
   /** The agent's /healthz, /readyz and /metrics, on the node's network (host network). */
   listen: listen.default('0.0.0.0:9403'),
   /**
@@ -195,8 +320,10 @@ const nodeAgentSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   mode: z.enum(['auto', 'bgp', 'aws', 'gcp']),
-  owner: name.default('portlb'),
+  owner: ownerId.default('portlb'),
   allowedVipPools: z.array(cidr).min(1),
+  /** Special-purpose ranges (special.ts) a VIP may use anyway, by category; none by default. */
+  allowSpecialPurposeVips: z.array(z.enum(SPECIAL_PURPOSE_CATEGORIES)).default([]),
   clusterNetworks: z
     .strictObject({ nodes: z.array(cidr).default([]), pods: z.array(cidr).default([]) })
     .default({ nodes: [], pods: [] }),
@@ -212,10 +339,22 @@ export const configSchema = z.strictObject({
     blackholeSeconds: 10,
   }),
   health: healthSchema.default(healthSchema.parse({})),
-  drain: z.strictObject({ seconds: z.number().min(0).max(2_147_483).default(10) }).default({ seconds: 10 }),
+  drain: z.strictObject({ seconds: z.number().min(0).max(3600).default(10) }).default({ seconds: 10 }),
   server: z.strictObject({ listen: listen.default('0.0.0.0:9402') }).default({ listen: '0.0.0.0:9402' }),
   reconcile: z
-    .strictObject({ resyncSeconds: seconds.default(30), debounceMs: z.number().int().min(0).default(200) })
+    .strictObject({
+      resyncSeconds: seconds({ min: 1, max: DAY }).default(30),
+      debounceMs: z.number().int().min(0).max(60_000, 'must be at most 60000 ms').default(200),
+    })
+    .superRefine((r, ctx) => {
+      if (r.debounceMs >= r.resyncSeconds * 1000) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['debounceMs'],
+          message: `${r.debounceMs} ms is not below resyncSeconds (${r.resyncSeconds} s): events would wait longer than a full resync`,
+        });
+      }
+    }, whenValid)
     .default({ resyncSeconds: 30, debounceMs: 200 }),
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })

@@ -172,7 +172,9 @@ describe('portlb node-agent', () => {
     expect(noNode.stderr).toContain('env.NODE_NAME: set it from the Downward API');
     const path = join(dir, 'agent.yaml');
     const example = await readFile('examples/bgp-lab.yaml', 'utf8');
-    await writeFile(path, `${example}\nkubernetes: { lbPodSelector: app=lb, kubeconfig: /nonexistent }\n`);
+    const kubeconfig = join(dir, 'kubeconfig'); // never reached: the config is refused first
+    await writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\n');
+    await writeFile(path, `${example}\nkubernetes: { lbPodSelector: app=lb, kubeconfig: ${kubeconfig} }\n`);
     const noNamespace = await run(NODE, [CLI, 'node-agent', '--config', path], {
       env: { ...process.env, NODE_NAME: 'n1' },
     }).catch((error: { code: number; stderr: string }) => error);
