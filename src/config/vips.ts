@@ -38,16 +38,22 @@ interface Item {
   readonly span: Span;
 }
 
-/** Ranges with one span, and what the ranges around them hold. */
+/** Ranges of one span, and what the ranges around them hold. */
 interface Frame {
   readonly last: bigint;
-  readonly vips: Item[];
-  readonly reserved: Item[];
+  readonly parent: Frame | undefined;
   /** This frame or one around it is a pool. */
   readonly inPool: boolean;
-  /** The nearest frame (this one or around it) that holds a VIP. */
+  /** The VIP listed first among this frame's and those around it. */
+  readonly firstVip: Item | undefined;
+  /** The nearest reserved range, in this frame or around it. */
+  readonly reserved: Item | undefined;
+  /** The nearest frame, this one or around it, that holds VIPs. */
   vipFrame: Frame | undefined;
-  readonly parent: Frame | undefined;
+  /** This frame's VIPs no overlap is reported on yet, in list order (the latest pops first). */
+  readonly unflagged: Item[];
+  /** This frame's VIPs no shadowed range is reported on yet. */
+  readonly unshadowing: Item[];
 }
 
 function bySpan(a: Item, b: Item): number {
@@ -76,15 +82,20 @@ export function vipProblems(input: VipInput): Problem[] {
   push('reserved', input.reserved);
   items.sort(bySpan);
 
-  const overlap = (a: Item, b: Item) => {
-    const [low, high] = a.index < b.index ? [a, b] : [b, a];
-    add(high, `${high.placed.text} overlaps ${low.placed.path} (${low.placed.text})`);
+  // One message per VIP and kind at most, whatever the nesting: work stays O(n log n).
+  const overlapping = new Set<Item>();
+  const shadowing = new Set<Item>();
+  const overlaps = (vip: Item, earlier: Item) => {
+    overlapping.add(vip);
+    add(vip, `${vip.placed.text} overlaps ${earlier.placed.path} (${earlier.placed.text})`);
   };
-  const shadows = (vip: Item, range: Item) =>
+  const shadows = (vip: Item, range: Item) => {
+    shadowing.add(vip);
     add(
       vip,
       `${vip.placed.text} overlaps ${range.placed.path} (${range.placed.text}): a VIP must not shadow node, pod or VPC addresses`,
     );
+  };
   const pools = input.pools;
   const poolText = pools === undefined ? '' : listText(pools);
 
@@ -97,28 +108,41 @@ export function vipProblems(input: VipInput): Problem[] {
     start = end;
     while (top !== undefined && top.last < head.span.first) top = top.parent;
 
-    const vips = group.filter((i) => i.kind === 'vip');
-    const reserved = group.filter((i) => i.kind === 'reserved');
+    const vips = group.filter((i) => i.kind === 'vip').sort((a, b) => a.index - b.index);
+    const reserved = group.find((i) => i.kind === 'reserved') ?? top?.reserved;
     const inPool = (top?.inPool ?? false) || group.some((i) => i.kind === 'pool');
-    for (const [n, vip] of vips.entries()) {
+    const first = vips[0];
+    const around = top?.firstVip;
+    // This group's VIPs against each other and against the ranges around them.
+    for (const vip of vips) {
       if (pools !== undefined && !inPool)
         add(vip, `${vip.placed.text} is outside allowedVipPools (${poolText})`);
-      const around = n === 0 ? top?.vipFrame?.vips[0] : vips[0];
-      if (around !== undefined) overlap(vip, around);
-      for (const range of reserved) shadows(vip, range);
-      for (let f = top; f !== undefined; f = f.parent) for (const range of f.reserved) shadows(vip, range);
+      const here = first !== vip ? first : undefined;
+      const earlier =
+        around !== undefined && (here === undefined || around.index < here.index) ? around : here;
+      if (earlier !== undefined && earlier.index < vip.index) overlaps(vip, earlier);
+      if (reserved !== undefined) shadows(vip, reserved);
     }
-    for (const range of reserved) {
-      for (let f = top?.vipFrame; f !== undefined; f = f.parent?.vipFrame)
-        for (const vip of f.vips) shadows(vip, range);
+    // The VIPs around this group, against what lies inside them.
+    const range = group.find((i) => i.kind === 'reserved');
+    for (
+      let f = top?.vipFrame;
+      f !== undefined && (first !== undefined || range !== undefined);
+      f = f.parent?.vipFrame
+    ) {
+      while (first !== undefined && (f.unflagged.at(-1)?.index ?? -1) > first.index)
+        overlaps(f.unflagged.pop()!, first);
+      if (range !== undefined) for (const vip of f.unshadowing.splice(0)) shadows(vip, range);
     }
     const frame: Frame = {
       last: head.span.last,
-      vips,
-      reserved,
-      inPool,
       parent: top,
+      inPool,
+      firstVip: around !== undefined && (first === undefined || around.index < first.index) ? around : first,
+      reserved,
       vipFrame: top?.vipFrame,
+      unflagged: vips.filter((v) => !overlapping.has(v)),
+      unshadowing: vips.filter((v) => !shadowing.has(v)),
     };
     if (vips.length > 0) frame.vipFrame = frame;
     top = frame;
