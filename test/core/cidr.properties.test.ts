@@ -40,13 +40,11 @@ const mask4 = (value: number, length: number) =>
 const mask6 = (value: bigint, length: number) => value & ~((1n << BigInt(128 - length)) - 1n);
 
 /** A canonical-by-construction IPv4 prefix: its text and the integers behind it. */
-const ipv4Prefix = fc
-  .tuple(u32, fc.integer({ min: 0, max: 32 }))
-  .map(([value, length]) => ({
-    value: mask4(value, length),
-    length,
-    text: `${ipv4Text(mask4(value, length))}/${length}`,
-  }));
+const ipv4Prefix = fc.tuple(u32, fc.integer({ min: 0, max: 32 })).map(([value, length]) => ({
+  value: mask4(value, length),
+  length,
+  text: `${ipv4Text(mask4(value, length))}/${length}`,
+}));
 
 const ipv6Prefix = fc
   .tuple(u128, fc.integer({ min: 0, max: 128 }))
