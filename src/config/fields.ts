@@ -146,3 +146,48 @@ export const listen = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: `"${host}" is not an IPv4 address` });
   }
 });
+
+const LABEL_NAME = '([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)';
+const LABEL_KEY = `([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?${LABEL_NAME}`;
+const LABEL_VALUE = `(${LABEL_NAME})?`;
+const REQUIREMENT = new RegExp(
+  `^\\s*(!\\s*${LABEL_KEY}|${LABEL_KEY}(\\s*(=|==|!=)\\s*${LABEL_VALUE}|\\s+(in|notin)\\s*\\(\\s*${LABEL_VALUE}(\\s*,\\s*${LABEL_VALUE})*\\s*\\))?)\\s*$`,
+);
+
+/** A Kubernetes label selector (`app=lb,tier in (a, b),!canary`), as the API server parses it. */
+export const labelSelector = z
+  .string()
+  .min(1)
+  .refine(
+    (selector) => splitSelector(selector).every((r) => REQUIREMENT.test(r)),
+    'must be a label selector: key=value, key!=value, key in (a,b), key notin (a,b), key or !key, comma-separated',
+  );
+
+/** Splits at the commas between requirements, not those inside `in (...)`. */
+function splitSelector(selector: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < selector.length; i++) {
+    if (selector[i] === '(') depth++;
+    else if (selector[i] === ')') depth--;
+    else if (selector[i] === ',' && depth === 0) {
+      parts.push(selector.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(selector.slice(start));
+  return parts;
+}
+
+/**
+ * A record whose keys must match `pattern`, the bad key named in the path (zod's own key check
+ * only says "Invalid key in record").
+ */
+export function recordWithKeys<V extends z.ZodType>(pattern: RegExp, message: string, value: V) {
+  return z.record(z.string(), value).superRefine((entries, ctx) => {
+    for (const key of Object.keys(entries)) {
+      if (!pattern.test(key)) ctx.addIssue({ code: 'custom', path: [key], message });
+    }
+  });
+}

@@ -89,6 +89,7 @@ export function crossFieldProblems(document: unknown, env: NodeJS.ProcessEnv = {
     'targets',
     add,
   );
+  problems.push(...cloudTargetProblems(doc));
   for (const [s, service] of services.entries()) {
     duplicates(
       list(service.ports).map((p) => `${String(record(p).port)}/${String(record(p).protocol ?? 'TCP')}`),
@@ -171,4 +172,30 @@ function bgpProblems(bgp: Loose, env: NodeJS.ProcessEnv): Problem[] {
     );
   }
   return problems;
+}
+
+/** What a static target's cloudTarget must be in the modes that use it. */
+const CLOUD_TARGETS = {
+  aws: { pattern: /^eni-([0-9a-f]{8}|[0-9a-f]{17})$/, what: 'a network interface id (eni-...)' },
+  gcp: {
+    pattern:
+      /^(https:\/\/www\.googleapis\.com\/compute\/v1\/)?projects\/[^/\s]+\/zones\/[a-z0-9-]+\/instances\/[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    what: 'an instance URL (projects/P/zones/Z/instances/NAME)',
+  },
+} as const;
+
+function cloudTargetProblems(doc: Loose): Problem[] {
+  const byMode: Record<string, readonly (keyof typeof CLOUD_TARGETS)[]> = {
+    aws: ['aws'],
+    gcp: ['gcp'],
+    auto: ['aws', 'gcp'],
+  };
+  const modes = byMode[String(doc.mode)] ?? [];
+  if (modes.length === 0) return [];
+  return list(doc.targets).flatMap((target, i) => {
+    const cloud = record(target).cloudTarget;
+    if (typeof cloud !== 'string' || modes.some((m) => CLOUD_TARGETS[m].pattern.test(cloud))) return [];
+    const what = modes.map((m) => CLOUD_TARGETS[m].what).join(' or ');
+    return [{ path: `targets[${i}].cloudTarget`, message: `"${cloud}" is not ${what}` }];
+  });
 }

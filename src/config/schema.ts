@@ -9,10 +9,12 @@ import {
   filePath,
   gcpName,
   gcpProjectId,
+  labelSelector,
   listen,
   name,
   ownerId,
   port,
+  recordWithKeys,
   routeTableId,
   seconds,
   subdomain,
@@ -155,8 +157,13 @@ const bgpSchema = z.strictObject({
   peers: z.array(peerSchema).min(1),
   exabgp: z
     .strictObject({
-      command: z.string().min(1).default('exabgp'),
-      env: z.record(z.string(), z.string()).default({}),
+      command: filePath.default('exabgp'),
+      /** Passed to exabgp's environment: names as a process environment takes them. */
+      env: recordWithKeys(
+        /^[A-Za-z_][A-Za-z0-9_.]*$/,
+        'must be an environment name such as exabgp.api.ack',
+        z.string().refine((v) => !v.includes('\0'), 'must not contain a NUL character'),
+      ).default({}),
     })
     .default({ command: 'exabgp', env: {} }),
   /**
@@ -268,7 +275,7 @@ const kubernetesSchema = z
     /** The LB pods' namespace; the pod's own (POD_NAMESPACE) when absent. */
     namespace: name.optional(),
     /** Label selector of the LB pods, e.g. `app.kubernetes.io/name=portlb-lb`. */
-    lbPodSelector: z.string().min(1),
+    lbPodSelector: labelSelector,
     /** `self`: only this pod's node (each BGP speaker announces itself); `all`: every LB pod (one writer). */
     candidates: z.enum(['self', 'all']).optional(),
     /** Full relist of every informer this often, whatever the watches say. */

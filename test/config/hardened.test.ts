@@ -450,6 +450,36 @@ describe('refused, with a message on the field', () => {
       'allowSpecialPurposeVips[0]',
       'expected one of',
     ],
+    // what reaches another program: the API server, exabgp's environment, the EC2 API
+    [
+      'a label selector that is not one',
+      (d) => (d.kubernetes = { lbPodSelector: 'app = lb = x' }),
+      'kubernetes.lbPodSelector',
+      'label selector',
+    ],
+    [
+      'an exabgp setting no environment takes',
+      (d) => (d.bgp.exabgp = { env: { 'exabgp.api=ack': 'false' } }),
+      'bgp.exabgp.env.exabgp.api=ack',
+      'environment name',
+    ],
+    [
+      'a cloud target that is no ENI, in aws mode',
+      (d) =>
+        Object.assign(d, aws(), { targets: [{ node: 'n1', address: '10.99.0.11', cloudTarget: 'i-0abc' }] }),
+      'targets[0].cloudTarget',
+      'network interface id',
+    ],
+    [
+      'a cloud target that is neither, in auto mode',
+      (d) =>
+        Object.assign(d, aws(), {
+          mode: 'auto',
+          targets: [{ node: 'n1', address: '10.99.0.11', cloudTarget: 'node-1' }],
+        }),
+      'targets[0].cloudTarget',
+      'eni-...) or an instance URL',
+    ],
     // modes
     ['auto with only a bgp section', (d) => (d.mode = 'auto'), 'mode', 'write mode: bgp'],
     [
@@ -532,6 +562,25 @@ describe('the opt-ins accept what they name, and only that', () => {
       'a domain-scoped GCP project',
       (d) =>
         Object.assign(d, { mode: 'gcp', gcp: { project: 'example.com:my-project', network: 'default' } }),
+    ],
+    [
+      'a set-based label selector',
+      (d) => (d.kubernetes = { lbPodSelector: 'app.kubernetes.io/name=lb,tier in (edge, core),!canary' }),
+    ],
+    [
+      'cloud targets of either cloud in auto mode',
+      (d) =>
+        Object.assign(d, aws(), {
+          mode: 'auto',
+          targets: [
+            { node: 'n1', address: '10.99.0.11', cloudTarget: 'eni-0123456789abcdef0' },
+            {
+              node: 'n2',
+              address: '10.99.0.12',
+              cloudTarget: 'projects/p-123456/zones/us-east1-b/instances/lb-2',
+            },
+          ],
+        }),
     ],
     [
       'IPv6 listen addresses',
