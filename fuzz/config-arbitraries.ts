@@ -56,7 +56,7 @@ const peers = fc
 
 const bgp = fc.record(
   {
-    localAs: fc.integer({ min: 1, max: 4294967295 }),
+    localAs: fc.integer({ min: 1, max: 4294967294 }).filter((as) => as !== 23456 && as !== 65535),
     routerId: fc.constantFrom('node-ip', 'pod-ip', '10.255.0.1'),
     nextHop: fc.constantFrom('node', 'pod'),
     holdTime: fc.integer({ min: 3, max: 30 }),

@@ -128,8 +128,19 @@ export const filePath = z
   .max(4096)
   .refine((p) => !p.includes('\0'), 'must not contain a NUL character');
 
-/** A 2- or 4-octet AS number (RFC 6793); 0 is reserved (RFC 7607). */
-export const asn = z.number().int().min(1).max(4294967295);
+/**
+ * A 2- or 4-octet AS number (RFC 6793), not one reserved: 0 (RFC 7607), AS_TRANS 23456 (RFC 6793),
+ * the last of each range, 65535 and 4294967295 (RFC 7300).
+ */
+export const asn = z
+  .number()
+  .int()
+  .min(1)
+  .max(4294967295)
+  .refine(
+    (as) => as !== 23456 && as !== 65535 && as !== 4294967295,
+    'is a reserved AS number (RFC 6793, RFC 7300)',
+  );
 
 /** `HOST:PORT` to listen on: an IPv4 address, `[IPv6]`, a host name or `$(VAR)`; port 0-65535 (0: any). */
 export const listen = z.string().superRefine((value, ctx) => {

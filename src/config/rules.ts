@@ -27,6 +27,32 @@ function allPrefixes(value: unknown, label: (i: number) => string): Placed[] | u
   return all.length === list(value).length ? all : undefined;
 }
 
+function host(value: unknown, path: string): Placed[] {
+  if (typeof value !== 'string') return [];
+  const parsed = parseAddress(value);
+  return parsed.ok ? [{ path, text: value, prefix: parsed.host }] : [];
+}
+
+/**
+ * Addresses a VIP must not capture, or portlb would route away what it needs to reach: its BGP
+ * peers and router, the next hops it announces, the backends it probes, its own node and pod.
+ */
+function hostsPortlbNeeds(doc: Loose, services: Loose[], env: NodeJS.ProcessEnv): Placed[] {
+  const bgp = record(doc.bgp);
+  return [
+    ...list(bgp.peers).flatMap((p, i) => host(record(p).address, `bgp.peers[${i}].address`)),
+    ...host(record(record(bgp.topology).router).address, 'bgp.topology.router.address'),
+    ...list(doc.targets).flatMap((t, i) => host(record(t).address, `targets[${i}].address`)),
+    ...services.flatMap((s, i) =>
+      list(record(s.backends).static).flatMap((b, j) =>
+        host(record(b).address, `services[${i}].backends.static[${j}].address`),
+      ),
+    ),
+    ...host(env.HOST_IP, 'env.HOST_IP'),
+    ...host(env.POD_IP, 'env.POD_IP'),
+  ];
+}
+
 /** An address's canonical text, so that `2001:DB8::1` and `2001:db8::1` count as one. */
 function addressKey(value: unknown): unknown {
   if (typeof value !== 'string') return value;
@@ -113,6 +139,7 @@ export function crossFieldProblems(document: unknown, env: NodeJS.ProcessEnv = {
         ...prefixes(networks.nodes, (i) => `clusterNetworks.nodes[${i}]`),
         ...prefixes(networks.pods, (i) => `clusterNetworks.pods[${i}]`),
         ...prefixes(record(doc.aws).vpcCidrs, (i) => `aws.vpcCidrs[${i}]`),
+        ...hostsPortlbNeeds(doc, services, env),
       ],
       allowedSpecial: allowed,
     }),

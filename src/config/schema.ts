@@ -254,7 +254,11 @@ const healthSchema = z
         type: z.enum(['tcp', 'http']).default('tcp'),
         /** `backends` probes the service's backends (until the data plane lands); `vip` probes through it. */
         through: z.enum(['backends', 'vip']).default('backends'),
-        path: z.string().startsWith('/').default('/'),
+        /** The request line's path: printable, no spaces or line breaks that would split the request. */
+        path: z
+          .string()
+          .regex(/^\/[!-~]*$/, 'must be a path starting with "/", printable ASCII without spaces')
+          .default('/'),
       })
       .default({ type: 'tcp', through: 'backends', path: '/' }),
     intervalSeconds: seconds({ min: 0.01, max: 3600 }).default(1),

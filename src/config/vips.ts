@@ -23,7 +23,7 @@ export interface VipInput {
   readonly vips: readonly (Placed | undefined)[];
   /** Undefined when some pool did not parse: then no VIP is called outside the pools. */
   readonly pools: readonly Placed[] | undefined;
-  /** Node, pod and VPC ranges no VIP may overlap. */
+  /** Node, pod and VPC ranges, and the hosts portlb reaches (peers, targets, backends), no VIP may overlap. */
   readonly reserved: readonly Placed[];
   readonly allowedSpecial: ReadonlySet<SpecialPurpose>;
 }
@@ -89,11 +89,15 @@ export function vipProblems(input: VipInput): Problem[] {
     overlapping.add(vip);
     add(vip, `${vip.placed.text} overlaps ${earlier.placed.path} (${earlier.placed.text})`);
   };
+  // An opted-in default route covers every address by definition; longer routes still win.
+  const coversAll = (vip: Item) =>
+    vip.placed.prefix.length === 0 && input.allowedSpecial.has('default-route');
   const shadows = (vip: Item, range: Item) => {
     shadowing.add(vip);
+    if (coversAll(vip)) return;
     add(
       vip,
-      `${vip.placed.text} overlaps ${range.placed.path} (${range.placed.text}): a VIP must not shadow node, pod or VPC addresses`,
+      `${vip.placed.text} overlaps ${range.placed.path} (${range.placed.text}): a VIP must not capture node, pod or VPC addresses, nor a peer, next hop or backend portlb itself reaches`,
     );
   };
   const pools = input.pools;

@@ -90,6 +90,32 @@ describe('refused, with a message on the field', () => {
     ],
     ['an AS above 32 bits', (d) => (d.bgp.localAs = 2 ** 32), 'bgp.localAs', '4294967295'],
     ['AS 0', (d) => (d.bgp.peers[0]!.as = 0), 'bgp.peers[0].as', '>=1'],
+    ['AS_TRANS', (d) => (d.bgp.localAs = 23456), 'bgp.localAs', 'reserved AS number'],
+    [
+      'a VIP over a route reflector',
+      vip('10.99.0.0/24'),
+      'services[0].vip',
+      'overlaps bgp.peers[0].address (10.99.0.2)',
+    ],
+    [
+      'a VIP over a static backend',
+      vip('10.98.0.0/16'),
+      'services[0].vip',
+      'services[0].backends.static[0].address',
+    ],
+    [
+      'a VIP over the node the sidecar runs on',
+      vip('10.99.0.11/32'),
+      'services[0].vip',
+      'overlaps env.HOST_IP',
+      { HOST_IP: '10.99.0.11' },
+    ],
+    [
+      'a probe path that would split the request',
+      (d) => (d.health = { probe: { type: 'http', path: '/x HTTP/1.1\r\nHost: evil' } }),
+      'health.probe.path',
+      'printable ASCII without spaces',
+    ],
     [
       'a duplicate peer (same address, other spelling)',
       (d) => {

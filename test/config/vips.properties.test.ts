@@ -65,7 +65,7 @@ describe('vipProblems', () => {
           const expected = reference(vips, pools, reserved);
           expect(indices(/outside allowedVipPools/)).toEqual(expected.outside);
           expect(indices(/ overlaps vips\[/)).toEqual(expected.overlapping);
-          expect(indices(/must not shadow/)).toEqual(expected.shadowing);
+          expect(indices(/must not capture/)).toEqual(expected.shadowing);
         },
       ),
       { numRuns: 500 },
