@@ -21,10 +21,13 @@ function prefixes(value: unknown, label: (i: number) => string): Placed[] {
   return list(value).flatMap((text, i) => placed(text, label(i)) ?? []);
 }
 
-/** Every entry, or undefined when one does not parse: a check must not run on half a list. */
+/**
+ * Every entry, or undefined when the list is empty, not a list, or has an entry that does not
+ * parse: a check must not run on half a list (the schema reports what is wrong with it).
+ */
 function allPrefixes(value: unknown, label: (i: number) => string): Placed[] | undefined {
   const all = prefixes(value, label);
-  return all.length === list(value).length ? all : undefined;
+  return all.length > 0 && all.length === list(value).length ? all : undefined;
 }
 
 function host(value: unknown, path: string): Placed[] {

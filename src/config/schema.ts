@@ -90,7 +90,9 @@ const portSchema = z.strictObject({
   name: portName.optional(),
 });
 
-const staticBackends = z.array(z.strictObject({ address, port, name: portName.optional() })).min(1);
+const staticBackends = z
+  .array(z.strictObject({ address, port, name: portName.optional() }))
+  .min(1, 'needs at least one backend');
 
 const kubernetesBackend = z.strictObject({
   namespace: name.optional(),
@@ -114,7 +116,7 @@ const backendsSchema = z
 const serviceSchema = z.strictObject({
   name,
   vip: cidr,
-  ports: z.array(portSchema).min(1),
+  ports: z.array(portSchema).min(1, 'needs at least one port'),
   backends: backendsSchema,
 });
 
@@ -137,10 +139,12 @@ const peerSchema = z.strictObject({
 });
 
 /** A standard community (RFC 1997): two 16-bit halves. */
-const community = z
-  .string()
-  .regex(/^\d{1,5}:\d{1,5}$/, 'must be ASN:VALUE, e.g. 65000:100')
-  .refine((c) => c.split(':').every((half) => Number(half) <= 65535), 'each half must be 0-65535 (RFC 1997)');
+const community = z.string().superRefine((c, ctx) => {
+  if (!/^\d{1,5}:\d{1,5}$/.test(c))
+    ctx.addIssue({ code: 'custom', message: 'must be ASN:VALUE, e.g. 65000:100' });
+  else if (c.split(':').some((half) => Number(half) > 65535))
+    ctx.addIssue({ code: 'custom', message: 'each half must be 0-65535 (RFC 1997)' });
+});
 
 const bgpSchema = z.strictObject({
   localAs: asn,
@@ -154,7 +158,7 @@ const bgpSchema = z.strictObject({
   holdTime: holdTime.default(9),
   allowLongHoldTime: z.boolean().default(false),
   communities: z.array(community).default([]),
-  peers: z.array(peerSchema).min(1),
+  peers: z.array(peerSchema).min(1, 'needs at least one route reflector'),
   exabgp: z
     .strictObject({
       command: filePath.default('exabgp'),
@@ -332,13 +336,13 @@ const nodeAgentSchema = z.strictObject({
 export const configSchema = z.strictObject({
   mode: z.enum(['auto', 'bgp', 'aws', 'gcp']),
   owner: ownerId.default('portlb'),
-  allowedVipPools: z.array(cidr).min(1),
+  allowedVipPools: z.array(cidr).min(1, 'needs at least one pool'),
   /** Special-purpose ranges (special.ts) a VIP may use anyway, by category; none by default. */
   allowSpecialPurposeVips: z.array(z.enum(SPECIAL_PURPOSE_CATEGORIES)).default([]),
   clusterNetworks: z
     .strictObject({ nodes: z.array(cidr).default([]), pods: z.array(cidr).default([]) })
     .default({ nodes: [], pods: [] }),
-  services: z.array(serviceSchema).min(1),
+  services: z.array(serviceSchema).min(1, 'needs at least one service'),
   targets: z.array(staticTargetSchema).default([]),
   bgp: bgpSchema.optional(),
   aws: awsSchema.optional(),

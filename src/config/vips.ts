@@ -71,6 +71,13 @@ function listText(pools: readonly Placed[]): string {
 export function vipProblems(input: VipInput): Problem[] {
   const perVip: Problem[][] = input.vips.map(() => []);
   const add = (vip: Item, message: string) => perVip[vip.index]?.push({ path: vip.placed.path, message });
+  // Special-purpose first: when a VIP is in one, that is what the operator should read first.
+  for (const [i, vip] of input.vips.entries()) {
+    if (vip !== undefined) {
+      const problem = specialProblem(vip, input.allowedSpecial);
+      if (problem !== undefined) perVip[i]?.push({ path: vip.path, message: problem });
+    }
+  }
   const items: Item[] = [];
   const push = (kind: Kind, list: readonly (Placed | undefined)[]) => {
     for (const [index, placed] of list.entries()) {
@@ -152,12 +159,6 @@ export function vipProblems(input: VipInput): Problem[] {
     top = frame;
   }
 
-  for (const [i, vip] of input.vips.entries()) {
-    if (vip !== undefined) {
-      const problem = specialProblem(vip, input.allowedSpecial);
-      if (problem !== undefined) perVip[i]?.push({ path: vip.path, message: problem });
-    }
-  }
   return perVip.flat();
 }
 
