@@ -310,6 +310,34 @@ const kubernetesSchema = z
  */
 export const DEFAULT_ROUTE_PROTOCOL = 202;
 
+/** Protocol numbers routing daemons mark their routes with (iproute2 rt_protos, FRR's rt_protos.d). */
+const ROUTING_DAEMON_PROTOCOLS: Readonly<Record<number, string>> = {
+  8: 'gated',
+  9: 'ra',
+  10: 'mrt',
+  11: 'zebra',
+  12: 'bird',
+  13: 'dnrouted',
+  14: 'xorp',
+  15: 'ntk',
+  16: 'dhcp',
+  18: 'keepalived',
+  42: 'babel',
+  99: 'openr',
+  186: 'FRR bgp',
+  187: 'FRR isis',
+  188: 'FRR ospf',
+  189: 'FRR rip',
+  190: 'FRR ripng',
+  191: 'FRR nhrp',
+  192: 'FRR eigrp',
+  193: 'FRR ldp',
+  194: 'FRR sharp',
+  195: 'FRR pbr',
+  196: 'FRR static',
+  197: 'FRR openfabric',
+};
+
 /** `portlb node-agent` (DaemonSet, host network): VIP -> LB pod IP routes on its node. */
 const nodeAgentSchema = z.strictObject({
   routeProtocol: z
@@ -317,6 +345,10 @@ const nodeAgentSchema = z.strictObject({
     .int()
     .min(5, 'must be 5-255: 0-4 are unspec, redirect, kernel, boot and static')
     .max(255)
+    .refine((n) => !(n in ROUTING_DAEMON_PROTOCOLS), {
+      error: (issue) =>
+        `${String(issue.input)} is ${ROUTING_DAEMON_PROTOCOLS[Number(issue.input)]}'s (iproute2 rt_protos): the agent would take over that daemon's routes; pick an unassigned number such as ${DEFAULT_ROUTE_PROTOCOL}`,
+    })
     .default(DEFAULT_ROUTE_PROTOCOL),
   /** Program routes in this network namespace (`ip -n NETNS`); the agent's own when absent. */
   netns: z

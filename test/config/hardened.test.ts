@@ -332,6 +332,12 @@ describe('refused, with a message on the field', () => {
       '0-65535',
     ],
     [
+      'a route protocol FRR uses',
+      (d) => (d.nodeAgent = { routeProtocol: 186 }),
+      'nodeAgent.routeProtocol',
+      "FRR bgp's",
+    ],
+    [
       'a netns that is a path',
       (d) => (d.nodeAgent = { netns: '../../etc' }),
       'nodeAgent.netns',
