@@ -32,14 +32,26 @@ export const cidr = z.string().superRefine((value, ctx) => {
  * metadata server, nor an IPv4 address in IPv6 clothing.
  */
 export const address = z.string().superRefine((value, ctx) => {
-  const parsed = parseAddress(value);
-  if (!parsed.ok) {
-    ctx.addIssue({ code: 'custom', message: 'not an IPv4 or IPv6 address' });
-    return;
-  }
-  const use = hostAddressUse(parsed.host);
-  if (!use.ok) ctx.addIssue({ code: 'custom', message: `${value} ${use.reason}` });
+  const problem = addressProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+/** Verdicts on recent addresses: the same backends stand under thousands of services. */
+const verdicts = new Map<string, string | undefined>();
+
+function addressProblem(value: string): string | undefined {
+  if (verdicts.has(value)) return verdicts.get(value);
+  const parsed = parseAddress(value);
+  const use = parsed.ok ? hostAddressUse(parsed.host) : undefined;
+  const problem = !parsed.ok
+    ? 'not an IPv4 or IPv6 address'
+    : use?.ok === false
+      ? `${value} ${use.reason}`
+      : undefined;
+  if (verdicts.size >= 1024) verdicts.clear();
+  verdicts.set(value, problem);
+  return problem;
+}
 
 /** A BGP identifier (router id, cluster id): 32 bits written as a dotted quad, not 0.0.0.0 (RFC 6286). */
 export const bgpIdentifier = z.string().superRefine((value, ctx) => {

@@ -36,24 +36,35 @@ function host(value: unknown, path: string): Placed[] {
   return parsed.ok ? [{ path, text: value, prefix: parsed.host }] : [];
 }
 
+/** One entry per address (the first place it is named): backends repeat across services. */
+function distinct(hosts: { value: unknown; path: string }[]): Placed[] {
+  const seen = new Set<unknown>();
+  return hosts.flatMap(({ value, path }) => {
+    if (seen.has(value)) return [];
+    seen.add(value);
+    return host(value, path);
+  });
+}
+
 /**
  * Addresses a VIP must not capture, or portlb would route away what it needs to reach: its BGP
  * peers and router, the next hops it announces, the backends it probes, its own node and pod.
  */
 function hostsPortlbNeeds(doc: Loose, services: Loose[], env: NodeJS.ProcessEnv): Placed[] {
   const bgp = record(doc.bgp);
-  return [
-    ...list(bgp.peers).flatMap((p, i) => host(record(p).address, `bgp.peers[${i}].address`)),
-    ...host(record(record(bgp.topology).router).address, 'bgp.topology.router.address'),
-    ...list(doc.targets).flatMap((t, i) => host(record(t).address, `targets[${i}].address`)),
+  return distinct([
+    ...list(bgp.peers).map((p, i) => ({ value: record(p).address, path: `bgp.peers[${i}].address` })),
+    { value: record(record(bgp.topology).router).address, path: 'bgp.topology.router.address' },
+    ...list(doc.targets).map((t, i) => ({ value: record(t).address, path: `targets[${i}].address` })),
     ...services.flatMap((s, i) =>
-      list(record(s.backends).static).flatMap((b, j) =>
-        host(record(b).address, `services[${i}].backends.static[${j}].address`),
-      ),
+      list(record(s.backends).static).map((b, j) => ({
+        value: record(b).address,
+        path: `services[${i}].backends.static[${j}].address`,
+      })),
     ),
-    ...host(env.HOST_IP, 'env.HOST_IP'),
-    ...host(env.POD_IP, 'env.POD_IP'),
-  ];
+    { value: env.HOST_IP, path: 'env.HOST_IP' },
+    { value: env.POD_IP, path: 'env.POD_IP' },
+  ]);
 }
 
 /** An address's canonical text, so that `2001:DB8::1` and `2001:db8::1` count as one. */
