@@ -8,50 +8,59 @@ import { hostAddressUse } from './special.js';
  */
 
 /**
+ * The last verdicts on one kind of value: the same backend stands under thousands of services, the
+ * same range may be listed many times. Bounded, so that a long-running sidecar keeps next to none.
+ */
+function remembered(
+  verdicts: Map<string, string | undefined>,
+  value: string,
+  judge: (value: string) => string | undefined,
+): string | undefined {
+  if (verdicts.has(value)) return verdicts.get(value);
+  const problem = judge(value);
+  if (verdicts.size >= 1024) verdicts.clear();
+  verdicts.set(value, problem);
+  return problem;
+}
+
+const cidrVerdicts = new Map<string, string | undefined>();
+const addressVerdicts = new Map<string, string | undefined>();
+
+function cidrProblem(value: string): string | undefined {
+  const result = parsePrefix(value);
+  if (!result.ok) return result.reason;
+  const canonical = result.prefix.text;
+  if (canonical !== value && unmappedIpv4(result.prefix) === undefined) {
+    return `"${value}" is not in canonical form; did you mean ${canonical}?`;
+  }
+  return undefined;
+}
+
+/**
  * A CIDR written in its canonical form, IPv4 or IPv6 (RFC 5952: lowercase, zeros compressed):
  * `10.1.1.5/24` and `2001:DB8:0::/64` are refused with the form they probably meant. An
  * IPv4-mapped range passes here; the special-purpose rule (rules.ts) says what it stands for.
  */
 export const cidr = z.string().superRefine((value, ctx) => {
-  const result = parsePrefix(value);
-  if (!result.ok) {
-    ctx.addIssue({ code: 'custom', message: result.reason });
-    return;
-  }
-  const canonical = result.prefix.text;
-  if (canonical !== value && unmappedIpv4(result.prefix) === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${value}" is not in canonical form; did you mean ${canonical}?`,
-    });
-  }
+  const problem = remembered(cidrVerdicts, value, cidrProblem);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
+
+function addressProblem(value: string): string | undefined {
+  const parsed = parseAddress(value);
+  if (!parsed.ok) return 'not an IPv4 or IPv6 address';
+  const use = hostAddressUse(parsed.host);
+  return use.ok ? undefined : `${value} ${use.reason}`;
+}
 
 /**
  * One host's address: a peer, a next hop, a backend. Not 0.0.0.0 or ::, multicast, broadcast, the
  * metadata server, nor an IPv4 address in IPv6 clothing.
  */
 export const address = z.string().superRefine((value, ctx) => {
-  const problem = addressProblem(value);
+  const problem = remembered(addressVerdicts, value, addressProblem);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
-
-/** Verdicts on recent addresses: the same backends stand under thousands of services. */
-const verdicts = new Map<string, string | undefined>();
-
-function addressProblem(value: string): string | undefined {
-  if (verdicts.has(value)) return verdicts.get(value);
-  const parsed = parseAddress(value);
-  const use = parsed.ok ? hostAddressUse(parsed.host) : undefined;
-  const problem = !parsed.ok
-    ? 'not an IPv4 or IPv6 address'
-    : use?.ok === false
-      ? `${value} ${use.reason}`
-      : undefined;
-  if (verdicts.size >= 1024) verdicts.clear();
-  verdicts.set(value, problem);
-  return problem;
-}
 
 /** A BGP identifier (router id, cluster id): 32 bits written as a dotted quad, not 0.0.0.0 (RFC 6286). */
 export const bgpIdentifier = z.string().superRefine((value, ctx) => {

@@ -17,8 +17,14 @@ function placed(text: unknown, path: string): Placed | undefined {
   return result.ok ? { path, text, prefix: result.prefix } : undefined;
 }
 
+/** The ranges of a list, each distinct text once (under its first path). */
 function prefixes(value: unknown, label: (i: number) => string): Placed[] {
-  return list(value).flatMap((text, i) => placed(text, label(i)) ?? []);
+  const seen = new Set<unknown>();
+  return list(value).flatMap((text, i) => {
+    if (seen.has(text)) return [];
+    seen.add(text);
+    return placed(text, label(i)) ?? [];
+  });
 }
 
 /**
@@ -26,8 +32,9 @@ function prefixes(value: unknown, label: (i: number) => string): Placed[] {
  * parse: a check must not run on half a list (the schema reports what is wrong with it).
  */
 function allPrefixes(value: unknown, label: (i: number) => string): Placed[] | undefined {
-  const all = prefixes(value, label);
-  return all.length > 0 && all.length === list(value).length ? all : undefined;
+  const entries = list(value);
+  const parses = entries.every((text) => typeof text === 'string' && parsePrefix(text).ok);
+  return entries.length > 0 && parses ? prefixes(value, label) : undefined;
 }
 
 function host(value: unknown, path: string): Placed[] {
