@@ -62,19 +62,6 @@ export const address = z.string().superRefine((value, ctx) => {
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-/** A BGP identifier (router id, cluster id): 32 bits written as a dotted quad, not 0.0.0.0 (RFC 6286). */
-export const bgpIdentifier = z.string().superRefine((value, ctx) => {
-  const parsed = parseAddress(value);
-  if (!parsed.ok || parsed.host.family !== 4 || parsed.text !== value) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be a 32-bit BGP identifier written as a dotted quad (a.b.c.d)',
-    });
-  } else if (parsed.host.network === 0n) {
-    ctx.addIssue({ code: 'custom', message: 'must not be 0.0.0.0 (RFC 6286)' });
-  }
-});
-
 export const port = z.number().int().min(1).max(65535);
 
 /** 2^31-1 ms: Node fires a longer setTimeout at once (with a warning), so no timer may be longer. */
@@ -149,20 +136,6 @@ export const filePath = z
   .max(4096)
   .refine((p) => !p.includes('\0'), 'must not contain a NUL character');
 
-/**
- * A 2- or 4-octet AS number (RFC 6793), not one reserved: 0 (RFC 7607), AS_TRANS 23456 (RFC 6793),
- * the last of each range, 65535 and 4294967295 (RFC 7300).
- */
-export const asn = z
-  .number()
-  .int()
-  .min(1)
-  .max(4294967295)
-  .refine(
-    (as) => as !== 23456 && as !== 65535 && as !== 4294967295,
-    'is a reserved AS number (RFC 6793, RFC 7300)',
-  );
-
 /** `HOST:PORT` to listen on: an IPv4 address, `[IPv6]`, a host name or `$(VAR)`; port 0-65535 (0: any). */
 export const listen = z.string().superRefine((value, ctx) => {
   const match = /^(\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(value);
@@ -212,14 +185,32 @@ function splitSelector(selector: string): string[] {
   return parts;
 }
 
-/**
- * A record whose keys must match `pattern`, the bad key named in the path (zod's own key check
- * only says "Invalid key in record").
- */
-export function recordWithKeys<V extends z.ZodType>(pattern: RegExp, message: string, value: V) {
-  return z.record(z.string(), value).superRefine((entries, ctx) => {
-    for (const key of Object.keys(entries)) {
-      if (!pattern.test(key)) ctx.addIssue({ code: 'custom', path: [key], message });
-    }
-  });
+/** A Kubernetes port name (IANA service name syntax): what a Service port is called. */
+export const portName = z
+  .string()
+  .max(15)
+  .regex(
+    /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+    'must be a port name: lowercase letters, digits and "-"',
+  );
+
+/** EC2 tag limits: keys 1-128 characters and not `aws:` (reserved), values at most 256. */
+export function awsTagKeys(tags: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(tags)) {
+    const problem =
+      key.length < 1 || key.length > 128
+        ? 'tag keys are 1-128 characters'
+        : key.toLowerCase().startsWith('aws:')
+          ? 'tag keys starting with "aws:" are reserved by AWS'
+          : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+  }
 }
+
+/** An EventBridge bus: its name or its ARN. */
+export const eventBus = z
+  .string()
+  .regex(
+    /^([A-Za-z0-9._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._-]{1,256})$/,
+    'must be an event bus name ([A-Za-z0-9._-]) or its ARN',
+  );

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import {
   address,
-  asn,
   awsRegion,
-  bgpIdentifier,
+  awsTagKeys,
   cidr,
   endpointUrl,
+  eventBus,
   filePath,
   gcpName,
   gcpProjectId,
@@ -14,75 +14,26 @@ import {
   name,
   ownerId,
   port,
-  recordWithKeys,
+  portName,
   routeTableId,
   seconds,
   subdomain,
 } from './fields.js';
+import {
+  asn,
+  bgpIdentifier,
+  community,
+  DEFAULT_ROUTE_PROTOCOL,
+  holdTime,
+  routeProtocol,
+} from './protocols.js';
+import { atMost, before, exactlyOne, recordWithKeys, whenValid } from './refine.js';
 import { SPECIAL_PURPOSE_CATEGORIES } from './special.js';
 
 export const MAX_HOLD_TIME_WITHOUT_OVERRIDE = 30;
 
 /** Periods that still mean something: a resync or refresh once a day at the least. */
 const DAY = 86_400;
-
-/** BGP hold time (RFC 4271 4.2): whole seconds, 0 (no keepalives: never expires) or 3-65535. */
-const holdTime = z
-  .number()
-  .int('must be whole seconds (RFC 4271)')
-  .max(65535, 'must be at most 65535 s (RFC 4271)')
-  .refine((t) => t === 0 || t >= 3, 'must be 0 or at least 3 s (RFC 4271)');
-
-/**
- * Exactly one of an object's alternative keys: names the conflict when several are given and the
- * choices when none is, where a zod union would only say "Invalid input".
- */
-function exactlyOne(keys: readonly string[]) {
-  return (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
-    const given = keys.filter((k) => value[k] !== undefined);
-    const choices = keys.map((k) => `"${k}"`).join(' or ');
-    if (given.length > 1) ctx.addIssue({ code: 'custom', message: `give ${choices}, not both` });
-    if (given.length === 0) ctx.addIssue({ code: 'custom', message: `needs ${choices}` });
-  };
-}
-
-/** Cross-field rules run once every field passed: no second message about a value already refused. */
-const whenValid = { when: (payload: z.core.ParsePayload) => payload.issues.length === 0 };
-
-/** `first < second` for two fields of one object, reported on the second. */
-function before<K extends string>(first: K, second: K, why: string) {
-  return (value: Record<K, number>, ctx: z.RefinementCtx) => {
-    if (value[first] >= value[second]) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [second],
-        message: `must be above ${first} (${value[second]} <= ${value[first]}): ${why}`,
-      });
-    }
-  };
-}
-
-/** `first <= second` for two fields of one object, reported on the first. */
-function atMost<K extends string>(first: K, second: K, why: string) {
-  return (value: Record<K, number>, ctx: z.RefinementCtx) => {
-    if (value[first] > value[second]) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [first],
-        message: `must be at most ${second} (${value[first]} > ${value[second]}): ${why}`,
-      });
-    }
-  };
-}
-
-/** A Kubernetes port name (IANA service name syntax): what a Service port is called. */
-const portName = z
-  .string()
-  .max(15)
-  .regex(
-    /^(?=.*[a-z])[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
-    'must be a port name: lowercase letters, digits and "-"',
-  );
 
 const portSchema = z.strictObject({
   port,
@@ -138,14 +89,6 @@ const peerSchema = z.strictObject({
   port: port.optional(),
 });
 
-/** A standard community (RFC 1997): two 16-bit halves. */
-const community = z.string().superRefine((c, ctx) => {
-  if (!/^\d{1,5}:\d{1,5}$/.test(c))
-    ctx.addIssue({ code: 'custom', message: 'must be ASN:VALUE, e.g. 65000:100' });
-  else if (c.split(':').some((half) => Number(half) > 65535))
-    ctx.addIssue({ code: 'custom', message: 'each half must be 0-65535 (RFC 1997)' });
-});
-
 const bgpSchema = z.strictObject({
   localAs: asn,
   /** `node-ip`/`pod-ip` need that address to be IPv4 (checked in rules.ts against the environment). */
@@ -188,27 +131,6 @@ const bgpSchema = z.strictObject({
     })
     .optional(),
 });
-
-/** EC2 tag limits: keys 1-128 characters and not `aws:` (reserved), values at most 256. */
-function awsTagKeys(tags: Record<string, string>, ctx: z.RefinementCtx): void {
-  for (const key of Object.keys(tags)) {
-    const problem =
-      key.length < 1 || key.length > 128
-        ? 'tag keys are 1-128 characters'
-        : key.toLowerCase().startsWith('aws:')
-          ? 'tag keys starting with "aws:" are reserved by AWS'
-          : undefined;
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: problem });
-  }
-}
-
-/** An EventBridge bus: its name or its ARN. */
-const eventBus = z
-  .string()
-  .regex(
-    /^([A-Za-z0-9._-]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._-]{1,256})$/,
-    'must be an event bus name ([A-Za-z0-9._-]) or its ARN',
-  );
 
 const routeTablesSchema = z
   .strictObject({
@@ -303,53 +225,11 @@ const kubernetesSchema = z
   })
   .optional();
 
-/**
- * Routing protocol number the node agent marks its routes with (`ip route ... proto N`). 202 is
- * unassigned in iproute2's rt_protos and FRR's (186-197); 0-4 belong to the kernel, boot and
- * static routes, which the agent must never own.
- */
-export const DEFAULT_ROUTE_PROTOCOL = 202;
-
-/** Protocol numbers routing daemons mark their routes with (iproute2 rt_protos, FRR's rt_protos.d). */
-const ROUTING_DAEMON_PROTOCOLS: Readonly<Record<number, string>> = {
-  8: 'gated',
-  9: 'ra',
-  10: 'mrt',
-  11: 'zebra',
-  12: 'bird',
-  13: 'dnrouted',
-  14: 'xorp',
-  15: 'ntk',
-  16: 'dhcp',
-  18: 'keepalived',
-  42: 'babel',
-  99: 'openr',
-  186: 'FRR bgp',
-  187: 'FRR isis',
-  188: 'FRR ospf',
-  189: 'FRR rip',
-  190: 'FRR ripng',
-  191: 'FRR nhrp',
-  192: 'FRR eigrp',
-  193: 'FRR ldp',
-  194: 'FRR sharp',
-  195: 'FRR pbr',
-  196: 'FRR static',
-  197: 'FRR openfabric',
-};
+export { DEFAULT_ROUTE_PROTOCOL };
 
 /** `portlb node-agent` (DaemonSet, host network): VIP -> LB pod IP routes on its node. */
 const nodeAgentSchema = z.strictObject({
-  routeProtocol: z
-    .number()
-    .int()
-    .min(5, 'must be 5-255: 0-4 are unspec, redirect, kernel, boot and static')
-    .max(255)
-    .refine((n) => !(n in ROUTING_DAEMON_PROTOCOLS), {
-      error: (issue) =>
-        `${String(issue.input)} is ${ROUTING_DAEMON_PROTOCOLS[Number(issue.input)]}'s (iproute2 rt_protos): the agent would take over that daemon's routes; pick an unassigned number such as ${DEFAULT_ROUTE_PROTOCOL}`,
-    })
-    .default(DEFAULT_ROUTE_PROTOCOL),
+  routeProtocol: routeProtocol.default(DEFAULT_ROUTE_PROTOCOL),
   /** Program routes in this network namespace (`ip -n NETNS`); the agent's own when absent. */
   netns: z
     .string()
