@@ -111,7 +111,7 @@ async function startSidecar(kubeconfig: string): Promise<{ child: ChildProcess; 
       'allowedVipPools: [203.0.113.0/24]',
       'services:',
       '  - { name: web, vip: 203.0.113.0/28, ports: [{port: 80}], backends: { kubernetes: { service: web } } }',
-      'aws: { routeTables: { ids: [rtb-0a] } }',
+      'aws: { routeTables: { ids: [rtb-0a0a0a0a] } }',
       `kubernetes: { kubeconfig: ${kubeconfig}, lbPodSelector: app=portlb-lb }`,
       `server: { listen: 127.0.0.1:${port} }`,
       'log: { level: warn }',
