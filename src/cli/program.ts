@@ -86,6 +86,28 @@ program
   );
 
 program
+  .command('backend-setup')
+  .description(
+    'on a backend, for dataPlane.forwarding tunnel: the decapsulating device, the VIP as a local address, rp_filter, the port map (needs CAP_NET_ADMIN)',
+  )
+  .requiredOption('-c, --config <file>', 'portlb config (YAML): dataPlane.tunnel and the services')
+  .option('--address <ip>', "this backend's own address (default: POD_IP)")
+  .option('--port <port>', 'the port it listens on (default: its static entry, else the service port)')
+  .option('--netns <name>', 'set up this network namespace instead of its own')
+  .option('--remove', 'take it all away again')
+  .option('--json', 'print what was done as JSON')
+  .action(
+    async (o: {
+      config: string;
+      address?: string;
+      port?: string;
+      netns?: string;
+      remove?: boolean;
+      json?: boolean;
+    }) => exitFor((await import('./backend-setup.js')).runBackendSetup(o)),
+  );
+
+program
   .command('bgp-api')
   .description("exabgp's API process: relays exabgp's stdin/stdout to the sidecar's socket")
   .requiredOption('--socket <path>', "the sidecar's exabgp API socket")
