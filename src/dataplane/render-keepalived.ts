@@ -62,7 +62,9 @@ function virtualServer(model: PlaneModel, service: PlaneService, f: Frontend): s
     // New real servers start as failed until their first check passes.
     'alpha',
     ...schedulerLines(model),
-    'lvs_method NAT',
+    // TUN: ipvs sends the packet in IPIP to the real server, the VIP still its destination; the
+    // real server (portlb backend-setup) decapsulates and answers the client directly.
+    model.forwarding === 'tunnel' ? 'lvs_method TUN type ipip' : 'lvs_method NAT',
     `protocol ${f.protocol.toUpperCase()}`,
     ...service.backends.flatMap((b) => realServer(model, f, b, false)),
     ...service.draining.flatMap((b) => realServer(model, f, b, true)),

@@ -72,3 +72,12 @@ describe('render keepalived', () => {
     expect(renderers.keepalived?.(config, {})).toBe(renderKeepalived(await servicesModel()));
   });
 });
+
+describe('render keepalived, forwarding tunnel', () => {
+  it('tunnels to the real servers (lvs_method TUN, IPIP) with Maglev hashing over the port (golden)', async () => {
+    const text = renderKeepalived(await servicesModel({ kind: 'ipvs', forwarding: 'tunnel' }));
+    expect(text).toContain('    lvs_sched mh\n    mh-port\n    mh-fallback\n    lvs_method TUN type ipip\n');
+    expect(text).not.toContain('lvs_method NAT');
+    expectGolden('keepalived-mh-tun.conf', text);
+  });
+});
