@@ -29,8 +29,9 @@ process.once('exit', () => {
 
 export const runId = randomBytes(3).toString('hex');
 
-export async function addNetns(role: string): Promise<string> {
-  const name = `plbdp-${runId}-${role}`;
+/** A namespace `PREFIX-<run>-ROLE`, removed by `removeAll`; each test file family has its own prefix. */
+export async function addNetns(role: string, prefix = 'plbdp'): Promise<string> {
+  const name = `${prefix}-${runId}-${role}`;
   created.add(name);
   await run(['ip', 'netns', 'add', name]);
   await run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
@@ -38,6 +39,15 @@ export async function addNetns(role: string): Promise<string> {
 }
 
 export const inNs = (ns: string, ...argv: string[]) => run(['ip', 'netns', 'exec', ns, ...argv]);
+
+/** A veth pair from namespace a (aName) to b (bName), both up. */
+export async function veth(a: string, aName: string, b: string, bName: string): Promise<void> {
+  const tmp = `pd${runId}${aName}`.slice(0, 15);
+  await inNs(a, 'ip', 'link', 'add', tmp, 'type', 'veth', 'peer', 'name', bName, 'netns', b);
+  await inNs(a, 'ip', 'link', 'set', tmp, 'name', aName);
+  await inNs(a, 'ip', 'link', 'set', aName, 'up');
+  await inNs(b, 'ip', 'link', 'set', bName, 'up');
+}
 
 /** `nft -j list ruleset` of a namespace, parsed, without the metainfo entry. */
 export async function ruleset(ns: string): Promise<Record<string, Record<string, unknown>>[]> {
