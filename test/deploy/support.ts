@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -18,9 +18,9 @@ import type {
   V1Deployment,
   V1PodSpec,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
-export const OVERLAYS = ['onprem-bgp', 'aws'] as const;
+export const OVERLAYS = ['onprem-bgp', 'aws', 'gcp', 'gcp-pubsub'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 export const overlayDir = (overlay: string) => `deploy/k8s/overlays/${overlay}`;
 export const CHART = 'deploy/helm/portlb';
@@ -106,6 +106,49 @@ export function container(workload: V1Deployment | V1DaemonSet, name: string): V
   return found;
 }
 
+/** Every container of a pod: the native sidecars (init containers) first, as the kubelet starts them. */
+export function allContainers(workload: V1Deployment | V1DaemonSet): V1Container[] {
+  const pod = podSpec(workload);
+  return [...(pod.initContainers ?? []), ...pod.containers];
+}
+
+/**
+ * The capabilities each container of the LB pods adds (every one drops ALL first), and why; the
+ * manifests must ask for exactly these, and test/integration/images-run.test.ts shows each one is
+ * needed by running the container without it.
+ */
+export const LB_CAPABILITIES: Record<string, readonly string[]> = {
+  // exabgp dials out, TCP-MD5 included; the cloud modes call APIs: nothing.
+  portlb: [],
+  // nft and conntrack in the pod's network namespace.
+  dataplane: ['NET_ADMIN'],
+  // FRR's privilege separation: it sets its groups and uid (SETGID, SETUID) and keeps the rest
+  // permitted for the calls that need them, refusing to start without any of them.
+  bfdd: ['SETUID', 'SETGID', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_ADMIN'],
+};
+
+/** Where the LB pods' containers mount Secrets (the TCP-MD5 keys in bgp mode). */
+export function secretMounts(objects: readonly Manifest[]): string[] {
+  const deployment = lbDeployment(objects);
+  const secrets = new Set(
+    (podSpec(deployment).volumes ?? []).filter((v) => v.secret !== undefined).map((v) => v.name),
+  );
+  return allContainers(deployment).flatMap((c) =>
+    (c.volumeMounts ?? []).filter((m) => secrets.has(m.name)).map((m) => m.mountPath),
+  );
+}
+
+/** The key files a config names (bgp.peers[].passwordFile, the router's): what a Secret must hold. */
+export function keyFiles(text: string): string[] {
+  const bgp = (
+    parse(text) as {
+      bgp?: { peers?: { passwordFile?: string }[]; topology?: { router?: { passwordFile?: string } } };
+    }
+  ).bgp;
+  const files = [...(bgp?.peers ?? []).map((p) => p.passwordFile), bgp?.topology?.router?.passwordFile];
+  return [...new Set(files.filter((f): f is string => f !== undefined))];
+}
+
 /** The portlb configs the rendered ConfigMaps carry, by `namespace/name`. */
 export function configsOf(objects: readonly Manifest[]): { where: string; text: string }[] {
   return objects
@@ -116,12 +159,26 @@ export function configsOf(objects: readonly Manifest[]): { where: string; text: 
     });
 }
 
-/** `portlb validate` of the shipped bundle on a config's text. */
-export async function validate(text: string): Promise<Run> {
+/**
+ * `portlb validate` of the shipped bundle on a config's text, as a container sees it that mounts
+ * Secrets at `secretDirs`: each becomes a directory here holding a placeholder for every key file
+ * the config names inside it (the keys are the site's, never in the repository), and the config
+ * names that directory instead. A key file outside every Secret stays missing, and validate says so.
+ */
+export async function validate(text: string, secretDirs: readonly string[] = []): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'portlb-deploy-'));
   try {
+    let staged = text;
+    for (const [i, mount] of secretDirs.entries()) {
+      const here = join(dir, `secret-${i}`);
+      await mkdir(here);
+      for (const file of keyFiles(text).filter((f) => f.startsWith(`${mount}/`))) {
+        await writeFile(join(here, file.slice(mount.length + 1)), 'placeholder\n');
+      }
+      staged = staged.replaceAll(`${mount}/`, `${here}/`);
+    }
     const file = join(dir, 'config.yaml');
-    await writeFile(file, text);
+    await writeFile(file, staged);
     return await run('node_modules/.bin/node', ['dist/cli/portlb.mjs', 'validate', '--config', file]);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -130,7 +187,8 @@ export async function validate(text: string): Promise<Run> {
 
 /**
  * The checks an overlay must pass before it is applied: it renders, and every config it ships is
- * valid. Returns the problems, each naming where it is, with the validator's own message.
+ * valid where the LB pods read it (their Secrets mounted; the node agent reads no key file).
+ * Returns the problems, each naming where it is, with the validator's own message.
  */
 export async function checkOverlay(dir: string): Promise<string[]> {
   let objects: Manifest[];
@@ -142,8 +200,9 @@ export async function checkOverlay(dir: string): Promise<string[]> {
   const configs = configsOf(objects);
   if (configs.length === 0) return [`${dir}: no ConfigMap carries a config.yaml`];
   const problems: string[] = [];
+  const secrets = secretMounts(objects);
   for (const { where, text } of configs) {
-    const result = await validate(text);
+    const result = await validate(text, secrets);
     if (result.code !== 0) problems.push(`${dir}: ConfigMap ${where}: ${result.stderr.trim()}`);
   }
   return problems;
