@@ -203,8 +203,12 @@ build() {
 build "$PORTLB_IMAGE" 'iproute2 nftables conntrack'
 build "$EXABGP_IMAGE" 'iproute2 exabgp frr'
 
-# What the manifests ask of the image: it starts as uid 65532 on a read-only root filesystem.
-podman run --rm --read-only --user 65532 --network none "$PORTLB_IMAGE" --help >/dev/null ||
-  die "$PORTLB_IMAGE does not start as uid 65532 with a read-only root filesystem"
+# What the manifests ask of the images: they start as uid 65532 on a read-only root filesystem,
+# and run the bundle of this version.
+for image in "$PORTLB_IMAGE" "$EXABGP_IMAGE"; do
+  got=$(podman run --rm --read-only --user 65532 --network none "$image" --version) ||
+    die "$image does not start as uid 65532 with a read-only root filesystem"
+  [[ "$got" == "$VERSION" ]] || die "$image says it is version $got, not $VERSION"
+done
 log "done: $PORTLB_IMAGE $EXABGP_IMAGE"
 printf '%s\n%s\n' "$PORTLB_IMAGE" "$EXABGP_IMAGE"

@@ -127,15 +127,29 @@ export const LB_CAPABILITIES: Record<string, readonly string[]> = {
   bfdd: ['SETUID', 'SETGID', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_ADMIN'],
 };
 
-/** Where the LB pods' containers mount Secrets (the TCP-MD5 keys in bgp mode). */
-export function secretMounts(objects: readonly Manifest[]): string[] {
-  const deployment = lbDeployment(objects);
+/** Where a workload's containers mount Secrets (the TCP-MD5 keys in bgp mode), each path once. */
+export function secretMounts(workload: V1Deployment | V1DaemonSet): string[] {
   const secrets = new Set(
-    (podSpec(deployment).volumes ?? []).filter((v) => v.secret !== undefined).map((v) => v.name),
+    (podSpec(workload).volumes ?? []).filter((v) => v.secret !== undefined).map((v) => v.name),
   );
-  return allContainers(deployment).flatMap((c) =>
+  const paths = allContainers(workload).flatMap((c) =>
     (c.volumeMounts ?? []).filter((m) => secrets.has(m.name)).map((m) => m.mountPath),
   );
+  return [...new Set(paths)];
+}
+
+/** The Deployment or DaemonSet whose pods mount a ConfigMap. */
+export function workloadMounting(
+  objects: readonly Manifest[],
+  configMap: string,
+): V1Deployment | V1DaemonSet {
+  const found = objects
+    .filter(
+      (o): o is (V1Deployment | V1DaemonSet) & Manifest => o.kind === 'Deployment' || o.kind === 'DaemonSet',
+    )
+    .find((w) => (podSpec(w).volumes ?? []).some((v) => v.configMap?.name === configMap));
+  if (found === undefined) throw new Error(`no workload mounts the ConfigMap ${configMap}`);
+  return found;
 }
 
 /** The key files a config names (bgp.peers[].passwordFile, the router's): what a Secret must hold. */
@@ -150,12 +164,13 @@ export function keyFiles(text: string): string[] {
 }
 
 /** The portlb configs the rendered ConfigMaps carry, by `namespace/name`. */
-export function configsOf(objects: readonly Manifest[]): { where: string; text: string }[] {
+export function configsOf(objects: readonly Manifest[]): { where: string; name: string; text: string }[] {
   return objects
     .filter((o): o is V1ConfigMap & Manifest => o.kind === 'ConfigMap')
     .flatMap((cm) => {
       const text = cm.data?.['config.yaml'];
-      return text === undefined ? [] : [{ where: `${cm.metadata.namespace}/${cm.metadata.name}`, text }];
+      const { name, namespace } = cm.metadata;
+      return text === undefined ? [] : [{ where: `${namespace}/${name}`, name, text }];
     });
 }
 
@@ -187,8 +202,8 @@ export async function validate(text: string, secretDirs: readonly string[] = [])
 
 /**
  * The checks an overlay must pass before it is applied: it renders, and every config it ships is
- * valid where the LB pods read it (their Secrets mounted; the node agent reads no key file).
- * Returns the problems, each naming where it is, with the validator's own message.
+ * valid where it is read, with the Secrets the pods that mount it mount. Returns the problems,
+ * each naming where it is, with the validator's own message.
  */
 export async function checkOverlay(dir: string): Promise<string[]> {
   let objects: Manifest[];
@@ -200,9 +215,8 @@ export async function checkOverlay(dir: string): Promise<string[]> {
   const configs = configsOf(objects);
   if (configs.length === 0) return [`${dir}: no ConfigMap carries a config.yaml`];
   const problems: string[] = [];
-  const secrets = secretMounts(objects);
-  for (const { where, text } of configs) {
-    const result = await validate(text, secrets);
+  for (const { where, name, text } of configs) {
+    const result = await validate(text, secretMounts(workloadMounting(objects, name)));
     if (result.code !== 0) problems.push(`${dir}: ConfigMap ${where}: ${result.stderr.trim()}`);
   }
   return problems;

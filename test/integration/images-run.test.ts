@@ -115,7 +115,7 @@ const bench = await createBench('img');
 async function keyDir(overlay: string, objects: Awaited<ReturnType<typeof kustomize>>): Promise<string> {
   const here = join(dir, `keys-${overlay}`);
   await mkdir(here, { recursive: true });
-  const [mount] = secretMounts(objects);
+  const [mount] = secretMounts(lbDeployment(objects));
   const text = await readFile(`${overlayDir(overlay)}/config.yaml`, 'utf8');
   for (const file of keyFiles(text)) {
     if (mount && file.startsWith(`${mount}/`))
@@ -138,9 +138,8 @@ afterAll(async () => {
 
 describe.skipIf(unusable !== undefined)('the images, built here and run as the manifests run them', () => {
   it.each([PORTLB_IMAGE, EXABGP_IMAGE])(
-    '%s starts as uid 65532 on a read-only root filesystem',
+    '%s starts as uid 65532 on a read-only root filesystem and prints its version',
     async (image) => {
-      // `--version` once the CLI has it; until then --help proves the entrypoint runs.
       const result = await podman(
         'run',
         '--rm',
@@ -150,11 +149,11 @@ describe.skipIf(unusable !== undefined)('the images, built here and run as the m
         '--network',
         'none',
         image,
-        '--help',
+        '--version',
       );
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain('Usage: portlb');
+      expect(result.stdout).toBe(`${VERSION}\n`);
     },
   );
 
@@ -227,36 +226,47 @@ describe.skipIf(unusable !== undefined)('the images, built here and run as the m
     expect(bfdd.stdout).toMatch(/^bfdd version 8\./);
   });
 
-  it.each(OVERLAYS)('the image’s portlb validate accepts the config of overlays/%s', async (overlay) => {
-    const objects = await kustomize(overlayDir(overlay));
-    const deployment = lbDeployment(objects);
-    const sidecar = container(deployment, 'portlb');
-    const flags = podmanFlags(
-      deployment,
-      sidecar,
-      { config: resolve(overlayDir(overlay)), 'bgp-md5': await keyDir(overlay, objects) },
-      {
+  it.each(OVERLAYS)(
+    'overlays/%s: every container loads the config in its own image, with its own mounts',
+    async (overlay) => {
+      const objects = await kustomize(overlayDir(overlay));
+      const files = { config: resolve(overlayDir(overlay)), 'bgp-md5': await keyDir(overlay, objects) };
+      const downward = {
         POD_NAME: 'web-lb-0',
         POD_NAMESPACE: 'web',
         POD_IP: '10.244.1.5',
         NODE_NAME: 'n1',
         HOST_IP: '10.0.0.11',
-      },
-    );
-    const result = await podman(
-      'run',
-      '--rm',
-      '--network',
-      'none',
-      ...flags,
-      sidecar.image ?? '',
-      'validate',
-      '--config',
-      '/etc/portlb/config.yaml',
-    );
-    expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/^\/etc\/portlb\/config\.yaml: valid \(mode (bgp|aws|gcp)/);
-  });
+      };
+      const loaded: string[] = [];
+      for (const workload of [lbDeployment(objects), nodeAgentDaemonSet(objects)]) {
+        for (const c of allContainers(workload)) {
+          // `validate` loads the config as every command does (files checked), then says so;
+          // the image's own entrypoint, whatever the container's command.
+          const flags = podmanFlags(workload, c, files, downward);
+          const at = flags.indexOf('--entrypoint');
+          if (at >= 0) flags.splice(at, 2);
+          const result = await podman(
+            'run',
+            '--rm',
+            '--network',
+            'none',
+            ...flags,
+            c.image ?? '',
+            'validate',
+            '--config',
+            '/etc/portlb/config.yaml',
+          );
+          expect(result.stderr, c.name).toBe('');
+          expect(result.stdout, c.name).toMatch(/^\/etc\/portlb\/config\.yaml: valid \(mode (bgp|aws|gcp)/);
+          loaded.push(c.name);
+        }
+      }
+      expect(loaded.sort()).toEqual(
+        [...(overlay === 'onprem-bgp' ? ['bfdd'] : []), 'dataplane', 'node-agent', 'portlb'].sort(),
+      );
+    },
+  );
 });
 
 describe.skipIf(unusable !== undefined)(
