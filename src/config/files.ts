@@ -9,10 +9,13 @@ import { list, record } from './loose.js';
  * to the working directory, as every reader opens them. A key's content is checked, never shown.
  */
 
+/** What a referenced file is; a command checks only the kinds it reads. */
+export type FileKind = 'tcp-md5-key' | 'kubeconfig';
+
 interface FileReference {
   readonly field: string;
   readonly file: string;
-  readonly kind: 'tcp-md5-key' | 'kubeconfig';
+  readonly kind: FileKind;
 }
 
 /**
@@ -58,8 +61,11 @@ async function problemOf(ref: FileReference): Promise<string | undefined> {
   }
 }
 
-export async function fileProblems(document: unknown): Promise<Problem[]> {
-  const refs = fileReferences(document);
+export async function fileProblems(
+  document: unknown,
+  kinds: readonly FileKind[] = ['tcp-md5-key', 'kubeconfig'],
+): Promise<Problem[]> {
+  const refs = fileReferences(document).filter((ref) => kinds.includes(ref.kind));
   const found = await Promise.all(refs.map(problemOf));
   return refs.flatMap((ref, i) => {
     const message = found[i];
