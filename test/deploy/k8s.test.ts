@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type {
   V1ClusterRoleBinding,
-  V1Container,
+  V1DaemonSet,
   V1Deployment,
   V1Lease,
   V1PodDisruptionBudget,
@@ -32,6 +32,7 @@ import {
   type Overlay,
   overlayDir,
   podSpec,
+  readsKeys,
   secretMounts,
   selectorLabels,
   VERSION,
@@ -162,9 +163,8 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     ]);
     expect(dataPlane?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'dataplane' });
     expect(dataPlane?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'dataplane' });
-    // The config, and (checked below) the key Secret where the config names one.
-    const notKeys = (c: V1Container | undefined) => c?.volumeMounts?.filter((m) => m.name !== 'bgp-md5');
-    expect(notKeys(dataPlane)).toEqual([{ name: 'config', mountPath: '/etc/portlb', readOnly: true }]);
+    // The config alone: it reads no key (checked below).
+    expect(dataPlane?.volumeMounts).toEqual([{ name: 'config', mountPath: '/etc/portlb', readOnly: true }]);
     expect(dataPlane?.env).toBeUndefined();
     // The health gate goes through the data plane, so an LB whose rules cannot serve withdraws.
     expect(config.dataPlane?.kind).toBe('nftables');
@@ -204,44 +204,53 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     expect(
       Object.fromEntries((bfdd?.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath])),
     ).toEqual({ POD_IP: 'status.podIP', NODE_NAME: 'spec.nodeName', HOST_IP: 'status.hostIP' });
-    expect(bfdd?.volumeMounts?.filter((m) => m.name !== 'bgp-md5')).toEqual([
+    expect(bfdd?.volumeMounts).toEqual([
       { name: 'config', mountPath: '/etc/portlb', readOnly: true },
       { name: 'frr', mountPath: '/run/frr' },
     ]);
     expect(pod.volumes).toContainEqual({ name: 'frr', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
   });
 
-  it('mounts the TCP-MD5 key Secret where the config names it, in every container that loads the config', async () => {
+  it('mounts the TCP-MD5 key Secret where the config names it, in exactly the containers that read it: the sidecar', async () => {
     const objects = objectsOf(overlay);
     const keys = keyFiles(await readFile(`${overlayDir(overlay)}/config.yaml`, 'utf8'));
-    for (const [workload, mode] of [
-      [lbDeployment(objects), 0o440],
-      [nodeAgentDaemonSet(objects), 0o400],
-    ] as const) {
-      const pod = podSpec(workload);
-      const secrets = (pod.volumes ?? []).filter((v) => v.secret !== undefined);
-      if (keys.length === 0) {
-        expect(secrets).toEqual([]);
-        continue;
-      }
-      const [mount, ...others] = secretMounts(workload);
-      expect(others).toEqual([]);
-      for (const key of keys) expect(key.startsWith(`${mount}/`), key).toBe(true);
-      expect(secrets).toEqual([
-        { name: 'bgp-md5', secret: { secretName: 'portlb-bgp-md5', defaultMode: mode } },
-      ]);
-      // portlb checks every file a config names when it loads it: every container that loads
-      // it (every one here does) needs the key, read-only; the sidecar's exabgp alone reads it.
+    const secretsOf = (workload: V1Deployment | V1DaemonSet) =>
+      (podSpec(workload).volumes ?? []).filter((v) => v.secret !== undefined);
+    // Every container loads the config, each checking only the files it reads (FILES_CHECKED).
+    for (const workload of [lbDeployment(objects), nodeAgentDaemonSet(objects)]) {
       for (const c of allContainers(workload)) {
         const loads = [...(c.args ?? []), ...(c.command ?? [])]
           .join(' ')
           .includes('--config /etc/portlb/config.yaml');
         expect(loads, c.name).toBe(true);
-        expect(c.volumeMounts, c.name).toContainEqual({ name: 'bgp-md5', mountPath: mount, readOnly: true });
       }
     }
+    // The node agent reads no key, so it mounts no Secret, in any overlay.
+    expect(secretsOf(nodeAgentDaemonSet(objects))).toEqual([]);
+    const deployment = lbDeployment(objects);
+    if (keys.length === 0) {
+      expect(secretsOf(deployment)).toEqual([]);
+      return;
+    }
+    const [mount, ...others] = secretMounts(deployment);
+    expect(others).toEqual([]);
+    for (const key of keys) expect(key.startsWith(`${mount}/`), key).toBe(true);
+    expect(secretsOf(deployment)).toEqual([
+      { name: 'bgp-md5', secret: { secretName: 'portlb-bgp-md5', defaultMode: 0o440 } },
+    ]);
+    const mounting = allContainers(deployment).filter((c) =>
+      (c.volumeMounts ?? []).some((m) => m.name === 'bgp-md5'),
+    );
+    const reading = allContainers(deployment).filter(readsKeys);
+    expect(reading.map((c) => c.name)).toEqual(['portlb']);
+    expect(mounting.map((c) => c.name)).toEqual(reading.map((c) => c.name));
+    expect(container(deployment, 'portlb').volumeMounts).toContainEqual({
+      name: 'bgp-md5',
+      mountPath: mount,
+      readOnly: true,
+    });
     // 0440 with the pod's fsGroup: the sidecar (uid 65532) reads it.
-    if (keys.length > 0) expect(podSpec(lbDeployment(objects)).securityContext?.fsGroup).toBe(65532);
+    expect(podSpec(deployment).securityContext?.fsGroup).toBe(65532);
   });
 
   it('gives the sidecar time to withdraw, wait for the router and drain, and starts the withdraw at SIGTERM', () => {
@@ -364,12 +373,11 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
 });
 
 /**
- * An LB Deployment or the node agent without what bgp mode adds (lb-bgp.yaml, node-agent-bgp.yaml):
- * the sidecar's exabgp image, the key's Secret and bfdd. What is left must be the same in every
- * overlay.
+ * An LB Deployment without what bgp mode adds (lb-bgp.yaml): the sidecar's exabgp image, the key's
+ * Secret and bfdd. What is left must be the same in every overlay.
  */
-function withoutBgp(workload: Manifest): Manifest {
-  const copy = structuredClone(workload) as typeof workload & V1Deployment;
+function withoutBgp(deployment: V1Deployment & Manifest): Manifest {
+  const copy = structuredClone(deployment);
   const pod = copy.spec?.template.spec;
   if (pod === undefined) throw new Error('no pod template');
   const sidecar = pod.containers[0];
@@ -379,16 +387,14 @@ function withoutBgp(workload: Manifest): Manifest {
     c.volumeMounts = c.volumeMounts?.filter((m) => m.name !== 'bgp-md5');
   }
   pod.volumes = pod.volumes?.filter((v) => v.name !== 'bgp-md5' && v.name !== 'frr');
-  return JSON.parse(
-    JSON.stringify(copy).replace(/"name":"(web-lb|portlb-node-agent)-[a-z0-9]{10}"/g, '"name":"$1"'),
-  );
+  return JSON.parse(JSON.stringify(copy).replace(/"name":"web-lb-[a-z0-9]{10}"/g, '"name":"web-lb"'));
 }
 
 describe('what the overlays differ in', () => {
-  it('only the config, what bgp brings to the LB pods, and each cloud’s extras', () => {
+  it('only the config, what bgp brings to the LB pods, and each cloud’s extras: the node agent is the same everywhere', () => {
     const configMaps = ['ConfigMap portlb-system/portlb-node-agent', 'ConfigMap web/web-lb'];
     const extras: Record<Overlay, string[]> = {
-      'onprem-bgp': ['DaemonSet portlb-system/portlb-node-agent', 'Deployment web/web-lb'],
+      'onprem-bgp': ['Deployment web/web-lb'],
       aws: [
         'Lease web/portlb-leader',
         'Role web/portlb-sidecar-lease',
@@ -406,11 +412,9 @@ describe('what the overlays differ in', () => {
         );
       }
     }
-    // The Deployment and the DaemonSet differ in what bgp adds alone.
-    for (const workload of [lbDeployment, nodeAgentDaemonSet]) {
-      const [first, ...rest] = OVERLAYS.map((o) => withoutBgp(workload(objectsOf(o))));
-      for (const other of rest) expect(other).toEqual(first);
-    }
+    // The Deployment differs in what bgp adds alone.
+    const [first, ...rest] = OVERLAYS.map((o) => withoutBgp(lbDeployment(objectsOf(o))));
+    for (const other of rest) expect(other).toEqual(first);
     // The ServiceAccount in the identity each cloud gives it, and nothing else.
     for (const overlay of OVERLAYS) {
       const account = find<V1ServiceAccount & Manifest>(

@@ -19,6 +19,7 @@ import type {
   V1PodSpec,
 } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
+import type { FileKind } from '../../src/config/files.js';
 
 export const OVERLAYS = ['onprem-bgp', 'aws', 'gcp', 'gcp-pubsub'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
@@ -127,6 +128,27 @@ export const LB_CAPABILITIES: Record<string, readonly string[]> = {
   bfdd: ['SETUID', 'SETGID', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_ADMIN'],
 };
 
+/**
+ * The files each container's command checks when it loads the config (the `checkFiles` of its
+ * `loadConfig` in src/cli): the sidecar all of them, since its exabgp reads the TCP-MD5 keys; the
+ * data plane and the node agent a kubeconfig alone; `render bfdd` none. The manifests mount the
+ * key Secret in exactly the containers that check the keys, and
+ * test/integration/images-run.test.ts runs each container's own command with its own mounts.
+ */
+export const FILES_CHECKED: Record<string, readonly FileKind[]> = {
+  portlb: ['tcp-md5-key', 'kubeconfig'],
+  dataplane: ['kubeconfig'],
+  bfdd: [],
+  'node-agent': ['kubeconfig'],
+};
+
+/** Whether a container's command reads the TCP-MD5 keys, and so needs their Secret. */
+export function readsKeys(c: V1Container): boolean {
+  const kinds = FILES_CHECKED[c.name];
+  if (kinds === undefined) throw new Error(`${c.name}: a container nobody accounted for in FILES_CHECKED`);
+  return kinds.includes('tcp-md5-key');
+}
+
 /** Where a workload's containers mount Secrets (the TCP-MD5 keys in bgp mode), each path once. */
 export function secretMounts(workload: V1Deployment | V1DaemonSet): string[] {
   const secrets = new Set(
@@ -179,8 +201,14 @@ export function configsOf(objects: readonly Manifest[]): { where: string; name: 
  * Secrets at `secretDirs`: each becomes a directory here holding a placeholder for every key file
  * the config names inside it (the keys are the site's, never in the repository), and the config
  * names that directory instead. A key file outside every Secret stays missing, and validate says so.
+ * `fileChecks: false` is `validate --no-file-checks`, for a config no container that reads a key
+ * loads.
  */
-export async function validate(text: string, secretDirs: readonly string[] = []): Promise<Run> {
+export async function validate(
+  text: string,
+  secretDirs: readonly string[] = [],
+  fileChecks = true,
+): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'portlb-deploy-'));
   try {
     let staged = text;
@@ -194,7 +222,14 @@ export async function validate(text: string, secretDirs: readonly string[] = [])
     }
     const file = join(dir, 'config.yaml');
     await writeFile(file, staged);
-    return await run('node_modules/.bin/node', ['dist/cli/portlb.mjs', 'validate', '--config', file]);
+    const checks = fileChecks ? [] : ['--no-file-checks'];
+    return await run('node_modules/.bin/node', [
+      'dist/cli/portlb.mjs',
+      'validate',
+      '--config',
+      file,
+      ...checks,
+    ]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -202,8 +237,10 @@ export async function validate(text: string, secretDirs: readonly string[] = [])
 
 /**
  * The checks an overlay must pass before it is applied: it renders, and every config it ships is
- * valid where it is read, with the Secrets the pods that mount it mount. Returns the problems,
- * each naming where it is, with the validator's own message.
+ * valid where it is read: with the Secrets its pods mount where a container reads the keys
+ * (FILES_CHECKED), else without the file checks (validate checks every file or none; the one other
+ * file, a kubeconfig, no overlay names). Returns the problems, each naming where it is, with the
+ * validator's own message.
  */
 export async function checkOverlay(dir: string): Promise<string[]> {
   let objects: Manifest[];
@@ -216,7 +253,9 @@ export async function checkOverlay(dir: string): Promise<string[]> {
   if (configs.length === 0) return [`${dir}: no ConfigMap carries a config.yaml`];
   const problems: string[] = [];
   for (const { where, name, text } of configs) {
-    const result = await validate(text, secretMounts(workloadMounting(objects, name)));
+    const workload = workloadMounting(objects, name);
+    const keys = allContainers(workload).some(readsKeys);
+    const result = await validate(text, keys ? secretMounts(workload) : [], keys);
     if (result.code !== 0) problems.push(`${dir}: ConfigMap ${where}: ${result.stderr.trim()}`);
   }
   return problems;
