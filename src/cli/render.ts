@@ -1,8 +1,13 @@
+import type { FileKind } from '../config/files.js';
 import { loadConfig } from '../config/load.js';
 import { renderers } from '../render/index.js';
 
-/** The peers whose configs carry a TCP-MD5 key: only their rendering needs the key files. */
-const readsKeys = new Set(['exabgp', 'rr', 'router']);
+/** The TCP-MD5 key files each peer's config carries: only those are checked before rendering it. */
+const keysOf: Readonly<Record<string, readonly FileKind[]>> = {
+  exabgp: ['tcp-md5-key'],
+  rr: ['tcp-md5-key', 'router-md5-key'],
+  router: ['router-md5-key'],
+};
 
 export async function runRender(
   peer: string,
@@ -20,7 +25,7 @@ export async function runRender(
     return 3;
   }
   const config = await loadConfig(options.config, process.env, {
-    checkFiles: readsKeys.has(peer) ? ['tcp-md5-key'] : false,
+    checkFiles: keysOf[peer] ?? false,
   });
   process.stdout.write(render(config, options));
   return 0;

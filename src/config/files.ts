@@ -10,7 +10,12 @@ import { list, record } from './loose.js';
  */
 
 /** What a referenced file is; a command checks only the kinds it reads. */
-export type FileKind = 'tcp-md5-key' | 'kubeconfig';
+export type FileKind =
+  /** The LB speakers' keys towards the route reflectors (`bgp.peers[].passwordFile`): exabgp reads them. */
+  | 'tcp-md5-key'
+  /** The route reflectors' key towards the router (`bgp.topology.router.passwordFile`): only `render rr|router` read it. */
+  | 'router-md5-key'
+  | 'kubeconfig';
 
 interface FileReference {
   readonly field: string;
@@ -32,7 +37,7 @@ export function fileReferences(document: unknown): FileReference[] {
   for (const [i, peer] of list(bgp.peers).entries()) {
     add(`bgp.peers[${i}].passwordFile`, record(peer).passwordFile, 'tcp-md5-key');
   }
-  add('bgp.topology.router.passwordFile', record(record(bgp.topology).router).passwordFile, 'tcp-md5-key');
+  add('bgp.topology.router.passwordFile', record(record(bgp.topology).router).passwordFile, 'router-md5-key');
   add('kubernetes.kubeconfig', record(doc.kubernetes).kubeconfig, 'kubeconfig');
   return refs;
 }
@@ -45,7 +50,7 @@ async function problemOf(ref: FileReference): Promise<string | undefined> {
     const info = await stat(ref.file);
     if (!info.isFile()) return `${ref.file} is not a regular file`;
     await access(ref.file, constants.R_OK);
-    if (ref.kind === 'tcp-md5-key') {
+    if (ref.kind !== 'kubeconfig') {
       if (info.size > 4096) return `${ref.file} is ${info.size} bytes; a TCP-MD5 key is at most 80`;
       const key = (await readFile(ref.file, 'utf8')).trim();
       if (!TCP_MD5_KEY.test(key)) {
@@ -63,7 +68,7 @@ async function problemOf(ref: FileReference): Promise<string | undefined> {
 
 export async function fileProblems(
   document: unknown,
-  kinds: readonly FileKind[] = ['tcp-md5-key', 'kubeconfig'],
+  kinds: readonly FileKind[] = ['tcp-md5-key', 'router-md5-key', 'kubeconfig'],
 ): Promise<Problem[]> {
   const refs = fileReferences(document).filter((ref) => kinds.includes(ref.kind));
   const found = await Promise.all(refs.map(problemOf));

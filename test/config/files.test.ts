@@ -2,6 +2,7 @@ import { chmod, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { FileKind } from '../../src/config/files.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError, type Problem } from '../../src/errors.js';
 
@@ -34,10 +35,7 @@ async function configWith(peer: Record<string, unknown>, extra = ''): Promise<st
   return path;
 }
 
-async function problems(
-  path: string,
-  checkFiles: boolean | ('tcp-md5-key' | 'kubeconfig')[] = true,
-): Promise<Problem[]> {
+async function problems(path: string, checkFiles: boolean | FileKind[] = true): Promise<Problem[]> {
   try {
     await loadConfig(path, {}, { checkFiles });
   } catch (error) {
