@@ -143,8 +143,18 @@ const usedBy = (event: AuditEvent, g: Grant) =>
   (g.namespace === undefined || event.objectRef.namespace === g.namespace) &&
   (g.name === undefined || event.objectRef.name === g.name);
 
+// The API server writes an event's ResponseComplete stage after the response, so a read can catch
+// the log mid-line: wait until it ends on a line and has stopped growing, and parse whole lines only.
 async function auditSince(offset: number): Promise<AuditEvent[]> {
-  const text = (await readFile(auditLog)).subarray(offset).toString('utf8');
+  let text = '';
+  const deadline = Date.now() + 10_000;
+  for (let quiet = 0; quiet < 3; ) {
+    if (Date.now() > deadline) throw new Error(`audit log ${auditLog} did not settle in 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = (await readFile(auditLog)).subarray(offset).toString('utf8');
+    quiet = now === text && now.endsWith('\n') ? quiet + 1 : 0;
+    text = now;
+  }
   return text
     .split('\n')
     .filter(Boolean)
