@@ -51,7 +51,7 @@ export function tunnelEndpoints(model: Pick<PlaneModel, 'services'>): PlaneBacke
  * backends on one address (different ports) cannot be told apart; and the Maglev table needs more
  * entries than backends.
  */
-export function tunnelProblems(backends: readonly PlaneBackend[], tableSize: number): string[] {
+export function tunnelProblems(backends: readonly PlaneBackend[], tableSize: number | undefined): string[] {
   const problems: string[] = [];
   const seen = new Map<string, PlaneBackend>();
   for (const b of backends) {
@@ -63,7 +63,7 @@ export function tunnelProblems(backends: readonly PlaneBackend[], tableSize: num
     }
     seen.set(b.address, b);
   }
-  const size = checkTableSize(tableSize, backends.length);
+  const size = tableSize === undefined ? undefined : checkTableSize(tableSize, backends.length);
   if (size !== undefined) problems.push(`${size} (dataPlane.tableSize)`);
   return problems;
 }
@@ -114,8 +114,10 @@ export function maglevReport(model: PlaneModel): MaglevReport {
 export function backendLimits(
   dataPlane: Pick<PlaneModel, 'forwarding' | 'kind' | 'tableSize'>,
 ): ((accepted: readonly PlaneBackend[]) => string[]) | undefined {
-  if (dataPlane.forwarding !== 'tunnel' || dataPlane.kind !== 'nftables') return undefined;
-  return (accepted) => tunnelProblems(accepted, dataPlane.tableSize);
+  if (dataPlane.forwarding !== 'tunnel') return undefined;
+  // ipvs keeps its own Maglev table; its TUN real servers are addresses on the service port.
+  const size = dataPlane.kind === 'nftables' ? dataPlane.tableSize : undefined;
+  return (accepted) => tunnelProblems(accepted, size);
 }
 
 /**

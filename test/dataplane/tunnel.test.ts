@@ -47,10 +47,19 @@ describe('tunnelProblems', () => {
     expect(tunnelProblems(backends, size)).toEqual(problems);
   });
 
-  it('applies to nftables tunnel forwarding only', () => {
+  it('applies to tunnel forwarding only; ipvs (its own table) gets the address rule only', () => {
+    const twoOnOne = [v4('10.98.0.21', 8080), v4('10.98.0.21', 8081)];
+    const many = Array.from({ length: 251 }, (_, i) => v4(`10.98.1.${i}`));
     expect(backendLimits({ forwarding: 'nat', kind: 'nftables', tableSize: 251 })).toBeUndefined();
-    expect(backendLimits({ forwarding: 'tunnel', kind: 'ipvs', tableSize: 251 })).toBeUndefined();
     expect(backendLimits({ forwarding: 'tunnel', kind: 'nftables', tableSize: 251 })?.([])).toEqual([]);
+    const ipvs = backendLimits({ forwarding: 'tunnel', kind: 'ipvs', tableSize: 251 });
+    expect(ipvs?.(twoOnOne)).toEqual([
+      '10.98.0.21:8081: same address as 10.98.0.21:8080; tunnel forwarding reaches an address, not a port',
+    ]);
+    expect(ipvs?.(many)).toEqual([]);
+    expect(backendLimits({ forwarding: 'tunnel', kind: 'nftables', tableSize: 251 })?.(many)).toEqual([
+      'Maglev table size 251 must exceed the number of backends (251) (dataPlane.tableSize)',
+    ]);
   });
 });
 
