@@ -11,7 +11,7 @@ import { backendAt as entryOf } from '../../src/core/maglev.js';
 import { setUpBackend } from '../../src/dataplane/backend-setup.js';
 import { checkBackends, type PlaneBackend } from '../../src/dataplane/model.js';
 import { createSystem } from '../../src/dataplane/system.js';
-import { backendChange, maglevTableOf } from '../../src/dataplane/tunnel.js';
+import { backendChange, maglevTableOf, tunnelMac } from '../../src/dataplane/tunnel.js';
 import type { Backend } from '../../src/sources/backends.js';
 import { tunnelConfig, tunnelInput } from '../dataplane/fixtures.js';
 import { controllerIn, inNs, mutableBackends, removeAll, spawnIn } from './dataplane-netns.js';
@@ -94,6 +94,16 @@ async function openLongLived(ports: readonly number[]) {
 }
 
 const broken = (results: readonly ConnectionResult[]) => results.filter((r) => r.error !== undefined).length;
+
+/** `nft -j list map` of a Maglev map: its values in bucket order, one string. */
+function maglevEntries(json: string): string {
+  const listed = JSON.parse(json) as { nftables: { map?: { elem?: [number, string][] } }[] };
+  const elements = listed.nftables.flatMap((e) => e.map?.elem ?? []);
+  return [...elements]
+    .sort(([a], [b]) => a - b)
+    .map(([, mac]) => mac)
+    .join(' ');
+}
 
 async function portlb(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -318,6 +328,40 @@ describe('forwarding tunnel, real TCP through two LBs', () => {
       ...onBe3.map(() => true),
       ...elsewhere.map(() => false),
     ]);
+  });
+  it('swaps the Maglev table whole while the backend set changes under it: every read is one whole table', async () => {
+    const sets: BackendName[][] = [
+      ['be1', 'be2'],
+      ['be1', 'be2', 'be3'],
+    ];
+    const expected = sets.map((names) => {
+      const table = maglevTableOf({ backends: ordered(names) }, dataPlane);
+      return Array.from(table.entries, (e) => tunnelMac(table.backends[e]!.split(':')[0]!)).join(' ');
+    });
+    let flipping = true;
+    const seen: string[] = [];
+    const reader = (async () => {
+      while (flipping)
+        seen.push(
+          maglevEntries(await inNs(ns.lbA, 'nft', '-j', 'list', 'map', 'netdev', 'portlb', 'maglev-web')),
+        );
+    })();
+    for (let round = 0; round < 8; round++) {
+      lbs.lbA.set('web', sets[(round + 1) % 2]!.map(entry));
+      // A change that lands while the previous table is being written: the loop writes it next.
+      const writing = controllers.lbA.controller.sync('backends changed');
+      lbs.lbA.set('web', sets[round % 2]!.map(entry));
+      await writing;
+      await controllers.lbA.controller.sync('backends changed again');
+    }
+    flipping = false;
+    await reader;
+    expect(seen.length).toBeGreaterThan(8);
+    expect(seen.filter((table) => !expected.includes(table))).toEqual([]);
+    expect(new Set(seen)).toEqual(new Set(expected));
+    expect(seen.at(-1)).toBe(expected[1]);
+    lbs.lbA.set('web', sets[0]!.map(entry));
+    await controllers.lbA.controller.sync('back to two');
   });
 });
 
