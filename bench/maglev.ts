@@ -1,5 +1,5 @@
 /**
- * `npm run build && node dist/bench/maglev.js` (root for the nft part; run it under the shared
+^ * `npm run bench:maglev` (root for the nft part; run it under the shared
  * lock): what the Maglev table size M costs and buys.
  *
  * 1. The table alone (pure): share of buckets that move when one backend is added at a random
@@ -52,7 +52,9 @@ function tableAlone(): void {
   console.log(
     `\n1. the table alone (${SEEDS} seeds; moved share of buckets: mean / worst; ideal 1/(N+1) add, 1/N remove)`,
   );
-  console.log('      M      N   add mean / worst   remove mean / worst   entries per backend   build ms');
+  console.log(
+    '      M      N   add mean / worst   remove mean / worst   entries per backend   build ms   worst <= 1/N + 5%',
+  );
   for (const size of SIZES) {
     for (const n of COUNTS.filter((c) => c + 1 < size)) {
       const add: number[] = [];
@@ -84,8 +86,10 @@ function tableAlone(): void {
       }
       const mean = (v: number[]) => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(4);
       const worst = (v: number[]) => Math.max(...v).toFixed(4);
+      // The goal of issue 14: one add (to N) or removal (from N) moves at most 1/N + 5%.
+      const within = Math.max(...add) <= 1 / n + 0.05 && Math.max(...remove) <= 1 / n + 0.05;
       console.log(
-        `${String(size).padStart(7)} ${String(n).padStart(6)}   ${mean(add)} / ${worst(add)}    ${mean(remove)} / ${worst(remove)}      ${spread.padStart(15)}   ${median(build).toFixed(1).padStart(8)}`,
+        `${String(size).padStart(7)} ${String(n).padStart(6)}   ${mean(add)} / ${worst(add)}    ${mean(remove)} / ${worst(remove)}      ${spread.padStart(15)}   ${median(build).toFixed(1).padStart(8)}   ${within ? 'yes' : 'NO'}`,
       );
     }
   }
