@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import type { BackendSetupCliOptions } from './backend-setup.js';
 import { exitFor } from './exit.js';
 import { registerLab } from './lab.js';
 import { runPlan } from './plan.js';
@@ -96,15 +97,8 @@ program
   .option('--netns <name>', 'set up this network namespace instead of its own')
   .option('--remove', 'take it all away again')
   .option('--json', 'print what was done as JSON')
-  .action(
-    async (o: {
-      config: string;
-      address?: string;
-      port?: string;
-      netns?: string;
-      remove?: boolean;
-      json?: boolean;
-    }) => exitFor((await import('./backend-setup.js')).runBackendSetup(o)),
+  .action(async (o: BackendSetupCliOptions) =>
+    exitFor((await import('./backend-setup.js')).runBackendSetup(o)),
   );
 
 program
