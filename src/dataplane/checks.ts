@@ -7,6 +7,8 @@ import type { PlaneModel } from './model.js';
  */
 export interface DataPlaneCheck {
   readonly name: string;
+  /** Called as soon as a sync has written the model, before `run`: what it publishes at once. */
+  observe?(model: PlaneModel): void;
   run(model: PlaneModel): Promise<void>;
   /** Reasons nothing of a service can serve. */
   notReady(): string[];

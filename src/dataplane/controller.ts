@@ -232,6 +232,7 @@ export function createDataPlaneController(options: DataPlaneControllerOptions): 
   let checkRunning = false;
   function startChecks(model: PlaneModel): void {
     if (checks.length === 0) return;
+    for (const check of checks) check.observe?.(model);
     nextCheck = model;
     if (checkRunning) return;
     checkRunning = true;

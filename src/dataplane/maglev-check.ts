@@ -62,6 +62,10 @@ export function createMaglevCheck(options: {
   const key = (f: PeerFinding) => `${f.peer} ${f.kind} ${f.detail}`;
   return {
     name: 'maglev',
+    // The other LBs read this report while this LB still probes its backends: publish it at once.
+    observe(model: PlaneModel) {
+      self = maglevReport(model);
+    },
     async run(model: PlaneModel) {
       self = maglevReport(model);
       metrics.table.reset();
@@ -97,9 +101,10 @@ export function createMaglevCheck(options: {
           );
         }
       }
-      // A difference in backends is normal for a moment (EndpointSlices reach LBs one by one):
-      // it is reported once it is seen twice in a row.
-      findings = next.filter((f) => f.fatal || f.kind === 'unreachable' || previous.has(key(f)));
+      // A difference in backends is normal for a moment (EndpointSlices reach LBs one by one),
+      // and so is a peer that is starting or restarting: each is reported once it is seen twice
+      // in a row. A different seed, size or table never goes away on its own: reported at once.
+      findings = next.filter((f) => f.fatal || previous.has(key(f)));
       previous = new Set(next.map(key));
     },
     notReady: () => [],

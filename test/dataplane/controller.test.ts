@@ -271,9 +271,11 @@ function fakeCheck(name = 'tunnel') {
   let release: () => void = () => {};
   let hold = false;
   const runs: PlaneModel[] = [];
+  const observed: PlaneModel[] = [];
   const state = { notReady: [] as string[], degraded: [] as string[] };
   const check: DataPlaneCheck = {
     name,
+    observe: (model) => observed.push(model),
     async run(model) {
       runs.push(model);
       if (hold) await new Promise<void>((r) => (release = r));
@@ -285,6 +287,7 @@ function fakeCheck(name = 'tunnel') {
   return {
     check,
     runs,
+    observed,
     state,
     hold: () => (hold = true),
     release: () => {
@@ -341,6 +344,8 @@ describe('data-plane controller, forwarding tunnel', () => {
     await controller.sync('third');
     expect(writer.models).toHaveLength(3);
     expect(fake.runs).toHaveLength(1);
+    // What a check publishes at once (the Maglev report) follows every sync, held run or not.
+    expect(fake.observed).toEqual(writer.models);
     fake.release();
     await controller.checked();
     expect(fake.runs.map((m) => addresses(m))).toEqual([['10.98.0.21', '10.98.0.22'], ['10.98.0.24']]);
