@@ -80,6 +80,9 @@ export function seconds(bounds: { min?: number; max?: number } = {}) {
     : base.min(bounds.min, `must be at least ${bounds.min} s`);
 }
 
+/** pino's levels, as `log.level` and the functions' PORTLB_LOG_LEVEL name them. */
+export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error']);
+
 /** A DNS label (RFC 1123): Kubernetes names, portlb's owner id. */
 export const name = z
   .string()

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseFunctionEnv } from '../../../functions/aws/env.js';
 import { parseEvent } from '../../../functions/aws/events.js';
 
 const envelope = (source: string, detailType: string, detail: unknown) => ({
@@ -107,51 +106,5 @@ describe('parseEvent', () => {
     const parsed = parseEvent(event);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.reason).toMatch(reason);
-  });
-});
-
-describe('parseFunctionEnv', () => {
-  const env = {
-    AWS_REGION: 'us-east-1',
-    PORTLB_VIPS: '192.0.2.0/24, 198.51.100.0/28',
-    PORTLB_ROUTE_TABLE_IDS: 'rtb-1,rtb-2',
-  };
-
-  it('reads the SAM template environment', () => {
-    const parsed = parseFunctionEnv({ ...env, PORTLB_EC2_ENDPOINT: 'http://127.0.0.1:5000' });
-    expect(parsed).toMatchObject({
-      ok: true,
-      config: {
-        vips: ['192.0.2.0/24', '198.51.100.0/28'],
-        tables: { ids: ['rtb-1', 'rtb-2'] },
-        owner: 'portlb',
-        staleSeconds: 180,
-        endpoint: 'http://127.0.0.1:5000',
-      },
-    });
-  });
-
-  it('reads a tag selector', () => {
-    const parsed = parseFunctionEnv({
-      ...env,
-      PORTLB_ROUTE_TABLE_IDS: undefined,
-      PORTLB_ROUTE_TABLE_TAGS: 'portlb.io/managed=true,team=net',
-    });
-    expect(parsed).toMatchObject({
-      ok: true,
-      config: { tables: { tags: { 'portlb.io/managed': 'true', team: 'net' } } },
-    });
-  });
-
-  it.each([
-    ['no VIPs', { PORTLB_VIPS: '' }, /PORTLB_VIPS/],
-    ['a VIP with host bits', { PORTLB_VIPS: '192.0.2.5/24' }, /PORTLB_VIPS.*host bits/],
-    ['both table selectors', { PORTLB_ROUTE_TABLE_TAGS: 'a=b' }, /exactly one of/],
-    ['a bad table id', { PORTLB_ROUTE_TABLE_IDS: 'table-1' }, /rtb-/],
-    ['no region', { AWS_REGION: undefined }, /AWS_REGION/],
-  ])('refuses %s', (_name, change, message) => {
-    const parsed = parseFunctionEnv({ ...env, ...change });
-    expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')).toMatch(message);
   });
 });
