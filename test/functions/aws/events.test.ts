@@ -13,6 +13,12 @@ const envelope = (source: string, detailType: string, detail: unknown) => ({
   detail,
 });
 
+const stateChange = () =>
+  envelope('aws.ec2', 'EC2 Instance State-change Notification', {
+    'instance-id': 'i-1234567890abcdef0',
+    state: 'stopped',
+  });
+
 describe('parseEvent', () => {
   it.each([
     [
@@ -102,9 +108,52 @@ describe('parseEvent', () => {
       }),
       /detail\.version/,
     ],
+    [
+      'an account that is not one',
+      { ...stateChange(), account: 'acme' },
+      /event\.account: must be a 12-digit/,
+    ],
+    ['a zone as region', { ...stateChange(), region: 'us-east-1a' }, /event\.region: must be an AWS region/],
+    [
+      'a time that is not ISO 8601',
+      { ...stateChange(), time: 'yesterday' },
+      /event\.time: must be an ISO 8601/,
+    ],
+    ['resources that are not strings', { ...stateChange(), resources: [1] }, /event\.resources\[0\]/],
+    [
+      'a scheduled event whose detail is not an object',
+      envelope('aws.events', 'Scheduled Event', 'now'),
+      /aws\.events \/ Scheduled Event: detail: /,
+    ],
   ])('refuses %s with a reason naming the field', (_name, event, reason) => {
     const parsed = parseEvent(event);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.reason).toMatch(reason);
+  });
+
+  it('lists the first problems of a broken detail, each with its field', () => {
+    const parsed = parseEvent(
+      envelope('aws.ec2', 'EC2 Spot Instance Interruption Warning', { 'instance-id': 5 }),
+    );
+    expect(parsed).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/detail\.instance-id: .*; detail\.instance-action: /),
+    });
+  });
+
+  it('never throws, not even for an object whose fields throw when read', () => {
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom');
+        },
+        has: () => true,
+        ownKeys: () => ['id'],
+        getOwnPropertyDescriptor: () => ({ configurable: true, enumerable: true, value: 1 }),
+      },
+    );
+    const parsed = parseEvent(hostile);
+    expect(parsed.ok).toBe(false);
   });
 });
