@@ -81,6 +81,17 @@ function entrySchema(rules: RoutesFileRules) {
     });
 }
 
+/** Building a zod schema costs far more than using one: one per rules object. */
+const schemas = new WeakMap<RoutesFileRules, z.ZodType<ObservedRoute[]>>();
+function schemaFor(rules: RoutesFileRules): z.ZodType<ObservedRoute[]> {
+  let schema = schemas.get(rules);
+  if (schema === undefined) {
+    schema = z.array(entrySchema(rules));
+    schemas.set(rules, schema);
+  }
+  return schema;
+}
+
 const FIELDS = 'table, vip, target, owner, state, id';
 
 function kindOf(value: unknown): string {
@@ -109,7 +120,7 @@ export function parseRoutes(document: unknown, rules: RoutesFileRules = {}): Rou
       ],
     };
   }
-  const parsed = z.array(entrySchema(rules)).safeParse(document);
+  const parsed = schemaFor(rules).safeParse(document);
   if (!parsed.success) {
     // An unknown key is named as a field of its own, where zod names only the entry.
     const problems = parsed.error.issues.flatMap((i): Problem[] =>
