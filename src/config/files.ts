@@ -9,10 +9,18 @@ import { list, record } from './loose.js';
  * to the working directory, as every reader opens them. A key's content is checked, never shown.
  */
 
+/** What a referenced file is; a command checks only the kinds it reads. */
+export type FileKind =
+  /** The LB speakers' keys towards the route reflectors (`bgp.peers[].passwordFile`): exabgp reads them. */
+  | 'tcp-md5-key'
+  /** The route reflectors' key towards the router (`bgp.topology.router.passwordFile`): only `render rr|router` read it. */
+  | 'router-md5-key'
+  | 'kubeconfig';
+
 interface FileReference {
   readonly field: string;
   readonly file: string;
-  readonly kind: 'tcp-md5-key' | 'kubeconfig';
+  readonly kind: FileKind;
 }
 
 /**
@@ -29,7 +37,7 @@ export function fileReferences(document: unknown): FileReference[] {
   for (const [i, peer] of list(bgp.peers).entries()) {
     add(`bgp.peers[${i}].passwordFile`, record(peer).passwordFile, 'tcp-md5-key');
   }
-  add('bgp.topology.router.passwordFile', record(record(bgp.topology).router).passwordFile, 'tcp-md5-key');
+  add('bgp.topology.router.passwordFile', record(record(bgp.topology).router).passwordFile, 'router-md5-key');
   add('kubernetes.kubeconfig', record(doc.kubernetes).kubeconfig, 'kubeconfig');
   return refs;
 }
@@ -42,7 +50,7 @@ async function problemOf(ref: FileReference): Promise<string | undefined> {
     const info = await stat(ref.file);
     if (!info.isFile()) return `${ref.file} is not a regular file`;
     await access(ref.file, constants.R_OK);
-    if (ref.kind === 'tcp-md5-key') {
+    if (ref.kind !== 'kubeconfig') {
       if (info.size > 4096) return `${ref.file} is ${info.size} bytes; a TCP-MD5 key is at most 80`;
       const key = (await readFile(ref.file, 'utf8')).trim();
       if (!TCP_MD5_KEY.test(key)) {
@@ -58,8 +66,11 @@ async function problemOf(ref: FileReference): Promise<string | undefined> {
   }
 }
 
-export async function fileProblems(document: unknown): Promise<Problem[]> {
-  const refs = fileReferences(document);
+export async function fileProblems(
+  document: unknown,
+  kinds: readonly FileKind[] = ['tcp-md5-key', 'router-md5-key', 'kubeconfig'],
+): Promise<Problem[]> {
+  const refs = fileReferences(document).filter((ref) => kinds.includes(ref.kind));
   const found = await Promise.all(refs.map(problemOf));
   return refs.flatMap((ref, i) => {
     const message = found[i];

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { z } from 'zod';
 import { ConfigError, type Problem } from '../errors.js';
-import { fileProblems } from './files.js';
+import { type FileKind, fileProblems } from './files.js';
 import { crossFieldProblems } from './rules.js';
 import { configSchema, identitySchema, type ParsedConfig } from './schema.js';
 import { decodeConfig } from './text.js';
@@ -107,9 +107,11 @@ async function readConfigBytes(path: string): Promise<Uint8Array> {
 export interface LoadOptions {
   /**
    * Check the files the config names (TCP-MD5 keys, kubeconfig): on by default; off for
-   * `portlb validate --no-file-checks`, where a CI job checks a config without the pod's secrets.
+   * `portlb validate --no-file-checks`, where a CI job checks a config without the pod's secrets;
+   * or only the kinds a command reads (the node agent reads a kubeconfig, never a TCP-MD5 key, so
+   * it is not refused for a key only the sidecar's container mounts).
    */
-  readonly checkFiles?: boolean;
+  readonly checkFiles?: boolean | readonly FileKind[];
 }
 
 export async function loadConfig(
@@ -118,7 +120,9 @@ export async function loadConfig(
   options: LoadOptions = {},
 ): Promise<Config> {
   const document = parseYaml(decodeConfig(await readConfigBytes(path), path), path);
-  const files = options.checkFiles === false ? [] : await fileProblems(document);
+  const { checkFiles = true } = options;
+  const files =
+    checkFiles === false ? [] : await fileProblems(document, checkFiles === true ? undefined : checkFiles);
   return parseConfig(document, env, path, files);
 }
 

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { FileKind } from '../../src/config/files.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError, type Problem } from '../../src/errors.js';
 
@@ -34,7 +35,7 @@ async function configWith(peer: Record<string, unknown>, extra = ''): Promise<st
   return path;
 }
 
-async function problems(path: string, checkFiles = true): Promise<Problem[]> {
+async function problems(path: string, checkFiles: boolean | FileKind[] = true): Promise<Problem[]> {
   try {
     await loadConfig(path, {}, { checkFiles });
   } catch (error) {
@@ -99,5 +100,14 @@ describe('files a config names are checked when it is loaded, by field', () => {
   it('skips the files with checkFiles: false (validate --no-file-checks)', async () => {
     const path = await configWith({ passwordFile: '/nonexistent/portlb/key' });
     expect(await problems(path, false)).toEqual([]);
+  });
+
+  it('checks only the kinds a command reads: the node agent is not refused for a key it never opens', async () => {
+    const path = await configWith(
+      { passwordFile: '/nonexistent/portlb/key' },
+      'kubernetes: { lbPodSelector: app=lb, kubeconfig: /nonexistent/portlb/kubeconfig }',
+    );
+    expect((await problems(path, ['kubeconfig'])).map((p) => p.path)).toEqual(['kubernetes.kubeconfig']);
+    expect((await problems(path, ['tcp-md5-key'])).map((p) => p.path)).toEqual(['bgp.peers[0].passwordFile']);
   });
 });
