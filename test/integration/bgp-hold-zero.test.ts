@@ -23,7 +23,15 @@ let cli: string;
 
 const config = () => {
   const base = sidecarConfig();
-  return { ...base, bgp: { ...base.bgp, holdTime: 3, allowLongHoldTime: true } };
+  return {
+    ...base,
+    bgp: {
+      ...base.bgp,
+      holdTime: 0,
+      allowLongHoldTime: true,
+      peers: base.bgp.peers.map((p) => ({ ...p, holdTime: 0 })),
+    },
+  };
 };
 
 beforeAll(async () => {
