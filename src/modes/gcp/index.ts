@@ -1,3 +1,4 @@
+import { instanceUrl } from '../../config/fields.js';
 import { gceInstanceUrl, parseProviderId } from '../../core/provider-id.js';
 import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
 import type { ModeDescriptor } from '../types.js';
@@ -14,6 +15,8 @@ export const gcpMode: ModeDescriptor = {
   candidates: 'self',
   awaitOwnReady: () => false,
   configuredTables: (config) => (config.gcp ? [config.gcp.network] : []),
+  // nextHopInstance.
+  targetField: instanceUrl,
   staticCandidate: cloudStaticCandidate,
   targetOf: (_pod, node) => {
     const instance = parseProviderId(node.providerId);
