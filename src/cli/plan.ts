@@ -54,7 +54,15 @@ export async function runPlan(options: {
         });
       })
     : [];
-  const registry = ownAsStored(createMemoryProvider({ tables, owner: config.owner, routes }), config.owner);
+  const canonical = mode.canonicalTarget ?? ((target: string) => target);
+  const registry = ownAsStored(
+    createMemoryProvider({
+      tables,
+      owner: config.owner,
+      routes: routes.map((r) => (r.target === '' ? r : { ...r, target: canonical(r.target) })),
+    }),
+    config.owner,
+  );
   const pipeline = modePipeline(mode, {
     source: createStaticSource(config, mode),
     registry,

@@ -109,7 +109,12 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   if (options.once) {
     try {
       await start();
-      const outcome = await controller.runOnce('once');
+      // Writes only where the loop would: not without the Lease, never in a topology whose
+      // sidecar holds no write permission (EventBridge, Pub/Sub). Otherwise the plan is printed.
+      const apply = parts.canWrite?.() ?? true;
+      if (!apply)
+        process.stderr.write('portlb: this sidecar is not the writer now: planned only, nothing applied\n');
+      const outcome = await controller.runOnce('once', { apply });
       printOutcome(outcome, options.json);
       return outcome.failed.length > 0 ? 1 : 0;
     } finally {

@@ -39,6 +39,11 @@ export interface ModeDescriptor {
    * instance URL): what an observed route read from a file (`portlb plan --observed`) must carry.
    */
   readonly targetField: z.ZodType<string>;
+  /**
+   * The one spelling of a target that is compared, where the field allows several (an instance
+   * URL short or full): absent when every accepted form is already the one compared.
+   */
+  canonicalTarget?(target: string): string;
   /** What a static `targets` entry contributes. */
   staticCandidate(target: Config['targets'][number]): Candidate;
   /** The target id of an LB pod on a node, from what the Node says (undefined: not known yet). */

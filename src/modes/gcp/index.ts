@@ -1,5 +1,5 @@
 import { instanceUrl } from '../../config/fields.js';
-import { gceInstanceUrl, parseProviderId } from '../../core/provider-id.js';
+import { canonicalInstanceUrl, gceInstanceUrl, parseProviderId } from '../../core/provider-id.js';
 import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
 import type { ModeDescriptor } from '../types.js';
 import { gcpPlanning } from './planning.js';
@@ -17,7 +17,12 @@ export const gcpMode: ModeDescriptor = {
   configuredTables: (config) => (config.gcp ? [config.gcp.network] : []),
   // nextHopInstance.
   targetField: instanceUrl,
-  staticCandidate: cloudStaticCandidate,
+  // Compute reports full URLs; a config or an observed file may give `projects/...`.
+  canonicalTarget: (target) => canonicalInstanceUrl(target) ?? target,
+  staticCandidate: (target) => {
+    const candidate = cloudStaticCandidate(target);
+    return { ...candidate, target: canonicalInstanceUrl(candidate.target) ?? candidate.target };
+  },
   targetOf: (_pod, node) => {
     const instance = parseProviderId(node.providerId);
     return instance?.cloud === 'gce' ? gceInstanceUrl(instance) : undefined;

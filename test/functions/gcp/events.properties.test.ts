@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCloudEvent } from '../../../functions/gcp/events.js';
 import { anyInput } from '../../../fuzz/event-arbitraries.js';
 import { brokenGcpEvent, pubsubEvent, validGcpEvent } from '../../../fuzz/gcp-event-arbitraries.js';
-import { canonicalInstanceUrl } from '../../../src/providers/gcp/instances.js';
+import { canonicalInstanceUrl } from '../../../src/core/provider-id.js';
 
 /*
  * The GCP functions' edge: parseCloudEvent reads anything without throwing, reads every
