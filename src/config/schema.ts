@@ -230,6 +230,11 @@ const gcpSchema = z.strictObject({
   pubsubEndpoint: endpointUrl.optional(),
   /** With `pubsub`: the lifecycle state is published again this often (a lost message is repaired). */
   refreshSeconds: seconds({ min: 1, max: DAY }).default(60),
+  /**
+   * With `routes` and Kubernetes: a route of this owner to an instance that has hosted no LB pod
+   * for this long is deleted by the sidecars that see it (its own LB went without withdrawing).
+   */
+  orphanSeconds: seconds({ min: 5, max: DAY }).default(30),
 });
 
 const healthSchema = z
