@@ -175,7 +175,16 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
     expect(hops()).toEqual(['lb-1', 'lb-2']);
-    expect(logs).toMatch(/"event":"orphan_deleted","vip":"203\.0\.113\.0\/28","target":"[^"]*\/lb-3"/);
+    // The line is written once the delete returned, so it may come a moment after the route went.
+    const line = /"event":"orphan_deleted","vip":"203\.0\.113\.0\/28","target":"[^"]*\/lb-3"/;
+    expect(
+      await eventually(
+        'the orphan_deleted line',
+        () => logs,
+        (l) => line.test(l),
+        10_000,
+      ),
+    ).toMatch(line);
 
     child?.kill('SIGTERM');
     expect(await exited).toBe(0);
