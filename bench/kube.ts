@@ -2,7 +2,8 @@
  * `npm run bench:kube`: the sidecar's Kubernetes side against a real kube-apiserver + etcd
  * (scripts/build-kube.sh) holding 1,000 LB pods on 100 Nodes and 200 EndpointSlices.
  * Runs the shipped `portlb sidecar` (the bundle, with its V8 flags) on those objects and prints its
- * RSS (goal <= 80 MB) and idle CPU (goal ~0); a probe process built from the same source and
+ * private (anonymous) memory (goal <= 60 MB; restated in issue 9: the node binary's file pages are
+ * shared by every Node process of the image on a node), RSS (goal <= 120 MB) and idle CPU (goal ~0); a probe process built from the same source and
  * informers prints how long a pod readiness change takes to reach the desired state, p50/p99 over
  * 100 changes (goal p99 <= 200 ms).
  */
@@ -111,7 +112,7 @@ async function startSidecar(kubeconfig: string): Promise<{ child: ChildProcess; 
       'allowedVipPools: [203.0.113.0/24]',
       'services:',
       '  - { name: web, vip: 203.0.113.0/28, ports: [{port: 80}], backends: { kubernetes: { service: web } } }',
-      'aws: { routeTables: { ids: [rtb-0a] } }',
+      'aws: { routeTables: { ids: [rtb-0a0a0a0a] } }',
       `kubernetes: { kubeconfig: ${kubeconfig}, lbPodSelector: app=portlb-lb }`,
       `server: { listen: 127.0.0.1:${port} }`,
       'log: { level: warn }',
@@ -258,7 +259,7 @@ try {
   console.log(
     `  objects              ${PODS} LB pods on ${NODES} nodes, ${SLICES} EndpointSlices x 5 endpoints`,
   );
-  console.log(`  sidecar RSS idle     ${mem(idle)} (goal <= 80 MB)`);
+  console.log(`  sidecar RSS idle     ${mem(idle)} (goal: anon <= 60 MB, RSS <= 120 MB)`);
   console.log(
     `  sidecar JS heap      ${heap.used.toFixed(1)} MB used of ${heap.total.toFixed(1)} MB, external ${heap.external.toFixed(1)} MB (its /metrics, idle)`,
   );

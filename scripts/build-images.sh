@@ -8,8 +8,11 @@
 #
 # Images (VERSION from package.json):
 #   localhost/debian:bookworm          debootstrap --variant=minbase bookworm, the base
-#   localhost/portlb:VERSION           Node 24 + the bundle (dist/cli) + iproute2; entrypoint portlb, uid 65532
-#   localhost/portlb-exabgp:VERSION    the same + exabgp + FRR (bfdd): the sidecar's image in bgp mode
+#   localhost/portlb:VERSION           Node 24 + the bundle (dist/cli) + iproute2, nftables, conntrack;
+#                                      entrypoint portlb, uid 65532: the sidecar in cloud modes, the
+#                                      data-plane container, the node agent, the CLI
+#   localhost/portlb-exabgp:VERSION    Node 24 + the bundle + iproute2, exabgp, FRR: the sidecar in bgp
+#                                      mode, and bfdd beside it
 #
 # Environment:
 #   PORTLB_IMAGE_CACHE    where the base tarball and the build context live (default /var/cache/portlb/images)
@@ -33,7 +36,7 @@ for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     --print) PRINT_ONLY=1 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "build-images: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -194,11 +197,18 @@ build() {
   log "$image built ($(podman image inspect --format '{{.Size}}' "$image" | awk '{ printf "%d MB", $1 / 1e6 }'))"
 }
 
-build "$PORTLB_IMAGE" iproute2
+# nft and conntrack for the data plane (`portlb dataplane`, its own container), in this image
+# rather than a third: in aws and gcp the LB pod's two Node processes then run from one image,
+# one pull and one copy of the node binary on each node; they add 3 MB.
+build "$PORTLB_IMAGE" 'iproute2 nftables conntrack'
 build "$EXABGP_IMAGE" 'iproute2 exabgp frr'
 
-# What the manifests ask of the image: it starts as uid 65532 on a read-only root filesystem.
-podman run --rm --read-only --user 65532 --network none "$PORTLB_IMAGE" --help >/dev/null ||
-  die "$PORTLB_IMAGE does not start as uid 65532 with a read-only root filesystem"
+# What the manifests ask of the images: they start as uid 65532 on a read-only root filesystem,
+# and run the bundle of this version.
+for image in "$PORTLB_IMAGE" "$EXABGP_IMAGE"; do
+  got=$(podman run --rm --read-only --user 65532 --network none "$image" --version) ||
+    die "$image does not start as uid 65532 with a read-only root filesystem"
+  [[ "$got" == "$VERSION" ]] || die "$image says it is version $got, not $VERSION"
+done
 log "done: $PORTLB_IMAGE $EXABGP_IMAGE"
 printf '%s\n%s\n' "$PORTLB_IMAGE" "$EXABGP_IMAGE"

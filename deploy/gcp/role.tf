@@ -28,6 +28,22 @@ resource "google_project_iam_member" "sidecar_routes" {
   member  = "serviceAccount:${var.sidecar_service_account}"
 }
 
+locals {
+  # NAME@PROJECT.iam.gserviceaccount.com lives in PROJECT, which need not be var.project; for any
+  # other form of address IAM finds the account's project itself ("-").
+  sidecar_account_project = try(regex("@([a-z][-a-z0-9]*)\\.iam\\.gserviceaccount\\.com$", var.sidecar_service_account)[0], "-")
+  workload_pool           = var.workload_pool != "" ? var.workload_pool : "${var.project}.svc.id.goog"
+}
+
+# Workload Identity: the LB pods' Kubernetes ServiceAccount may act as the sidecar's Google
+# service account (the iam.gke.io/gcp-service-account annotation in the gcp overlays names it).
+resource "google_service_account_iam_member" "sidecar_workload_identity" {
+  count              = var.sidecar_service_account != "" ? 1 : 0
+  service_account_id = "projects/${local.sidecar_account_project}/serviceAccounts/${var.sidecar_service_account}"
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "serviceAccount:${local.workload_pool}[${var.sidecar_namespace}/${var.sidecar_kubernetes_service_account}]"
+}
+
 resource "google_project_iam_member" "functions_routes" {
   project = var.project
   role    = google_project_iam_custom_role.portlb_routes.id

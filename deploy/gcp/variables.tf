@@ -75,3 +75,29 @@ variable "sidecar_publish" {
     error_message = "sidecar_publish must be pubsub or routes."
   }
 }
+
+variable "sidecar_namespace" {
+  description = "Namespace of the LB pods, whose Kubernetes ServiceAccount acts as sidecar_service_account (Workload Identity); the overlays' web."
+  type        = string
+  default     = "web"
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.sidecar_namespace)) && length(var.sidecar_namespace) <= 63
+    error_message = "sidecar_namespace must be a Kubernetes namespace name (a DNS label)."
+  }
+}
+
+variable "sidecar_kubernetes_service_account" {
+  description = "The LB pods' Kubernetes ServiceAccount in sidecar_namespace; the overlays' portlb-sidecar."
+  type        = string
+  default     = "portlb-sidecar"
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", var.sidecar_kubernetes_service_account)) && length(var.sidecar_kubernetes_service_account) <= 253
+    error_message = "sidecar_kubernetes_service_account must be a Kubernetes object name (a DNS subdomain)."
+  }
+}
+
+variable "workload_pool" {
+  description = "The cluster's Workload Identity pool, CLUSTER_PROJECT.svc.id.goog; empty for project's (a cluster in a Shared VPC service project has its own)."
+  type        = string
+  default     = ""
+}

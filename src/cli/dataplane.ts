@@ -96,7 +96,7 @@ async function once(config: Config, options: DataPlaneOptions): Promise<number> 
  * namespace and keep serving established flows while the sidecar drains, until the pod is gone.
  */
 export async function runDataPlane(options: DataPlaneOptions): Promise<number> {
-  const config = await loadConfig(options.config);
+  const config = await loadConfig(options.config, process.env, { checkFiles: ['kubeconfig'] });
   if (options.once) return once(config, options);
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();

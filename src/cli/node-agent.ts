@@ -19,7 +19,7 @@ export interface NodeAgentOptions {
  * forwarding VIP traffic while the DaemonSet rolls (the next agent reconciles from what `ip` shows).
  */
 export async function runNodeAgent(options: NodeAgentOptions): Promise<number> {
-  const config = await loadConfig(options.config);
+  const config = await loadConfig(options.config, process.env, { checkFiles: ['kubeconfig'] });
   const nodeName = config.identity.nodeName;
   if (nodeName === undefined) {
     throw new ConfigError('NODE_NAME is not in the environment', [

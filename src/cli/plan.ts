@@ -20,7 +20,8 @@ export async function runPlan(options: {
   policy?: Policy;
   json?: boolean;
 }): Promise<number> {
-  const config = await loadConfig(options.config);
+  // Plans from the config alone: it reads no key and no kubeconfig.
+  const config = await loadConfig(options.config, process.env, { checkFiles: false });
   const { mode: name, reason } = options.mode
     ? { mode: options.mode, reason: '--mode given' }
     : resolveMode(config.mode, options.providerId);

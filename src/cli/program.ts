@@ -5,17 +5,26 @@ import { runPlan } from './plan.js';
 import { runRender } from './render.js';
 import { runSidecar } from './sidecar.js';
 import { runValidate } from './validate.js';
+import { VERSION } from './version.js';
 
 const program = new Command('portlb')
   .description('Route a service VIP range to the nodes hosting healthy load-balancer pods (BGP, AWS, GCP).')
+  .version(VERSION, '-V, --version', 'print the version and exit')
   .showHelpAfterError()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('validate')
   .description('check a config file; exit 0 when valid, 2 with every problem listed')
-  .requiredOption('-c, --config <file>', 'portlb config (YAML)')
-  .action((o: { config: string }) => exitFor(runValidate(o)));
+  .argument('[file]', 'portlb config (YAML); the same as --config')
+  .option('-c, --config <file>', 'portlb config (YAML)')
+  .option(
+    '--no-file-checks',
+    "don't check the files it names (TCP-MD5 keys, kubeconfig): for CI without the secrets",
+  )
+  .action((file: string | undefined, o: { config?: string; fileChecks: boolean }) =>
+    exitFor(runValidate({ file, ...o })),
+  );
 
 program
   .command('plan')

@@ -1,5 +1,13 @@
+import type { FileKind } from '../config/files.js';
 import { loadConfig } from '../config/load.js';
 import { renderers } from '../render/index.js';
+
+/** The TCP-MD5 key files each peer's config carries: only those are checked before rendering it. */
+const keysOf: Readonly<Record<string, readonly FileKind[]>> = {
+  exabgp: ['tcp-md5-key'],
+  rr: ['tcp-md5-key', 'router-md5-key'],
+  router: ['router-md5-key'],
+};
 
 export async function runRender(
   peer: string,
@@ -16,7 +24,9 @@ export async function runRender(
     process.stderr.write(`portlb render: the ${peer} renderer is not implemented yet\n`);
     return 3;
   }
-  const config = await loadConfig(options.config);
+  const config = await loadConfig(options.config, process.env, {
+    checkFiles: keysOf[peer] ?? false,
+  });
   process.stdout.write(render(config, options));
   return 0;
 }

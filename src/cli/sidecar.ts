@@ -42,7 +42,8 @@ function printOutcome(outcome: RunOutcome<Change, RoutePlan>, json: boolean | un
 
 /** The sidecar's composition root: config, the mode's parts, the controller, the process harness. */
 export async function runSidecar(options: SidecarOptions): Promise<number> {
-  const config = await loadConfig(options.config);
+  // The sidecar reads the speakers' keys (exabgp) and a kubeconfig, never the router's key.
+  const config = await loadConfig(options.config, process.env, { checkFiles: ['tcp-md5-key', 'kubeconfig'] });
   const logger = createLogger(config.log.level);
   const metrics = createMetrics();
   const { nodeName } = config.identity;

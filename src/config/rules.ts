@@ -1,6 +1,9 @@
-import { contains, overlaps, type Prefix, parsePrefix } from '../core/cidr.js';
+import { addressFamily, parseAddress, parsePrefix } from '../core/cidr.js';
 import type { Problem } from '../errors.js';
+import { type Loose, list, record } from './loose.js';
 import { MAX_HOLD_TIME_WITHOUT_OVERRIDE } from './schema.js';
+import { SPECIAL_PURPOSE_CATEGORIES, type SpecialPurpose } from './special.js';
+import { type Placed, vipProblems } from './vips.js';
 
 /*
  * Checks that span fields. They read the raw document defensively rather than the parsed config,
@@ -8,21 +11,74 @@ import { MAX_HOLD_TIME_WITHOUT_OVERRIDE } from './schema.js';
  * problem in one go.
  */
 
-type Loose = Record<string, unknown>;
-
-function record(value: unknown): Loose {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Loose) : {};
+function placed(text: unknown, path: string): Placed | undefined {
+  if (typeof text !== 'string') return undefined;
+  const result = parsePrefix(text);
+  return result.ok ? { path, text, prefix: result.prefix } : undefined;
 }
 
-function list(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function prefixes(value: unknown, label: (i: number) => string): { path: string; prefix: Prefix }[] {
+/** The ranges of a list, each distinct text once (under its first path). */
+function prefixes(value: unknown, label: (i: number) => string): Placed[] {
+  const seen = new Set<unknown>();
   return list(value).flatMap((text, i) => {
-    const result = typeof text === 'string' ? parsePrefix(text) : undefined;
-    return result?.ok ? [{ path: label(i), prefix: result.prefix }] : [];
+    if (seen.has(text)) return [];
+    seen.add(text);
+    return placed(text, label(i)) ?? [];
   });
+}
+
+/**
+ * Every entry, or undefined when the list is empty, not a list, or has an entry that does not
+ * parse: a check must not run on half a list (the schema reports what is wrong with it).
+ */
+function allPrefixes(value: unknown, label: (i: number) => string): Placed[] | undefined {
+  const entries = list(value);
+  const parses = entries.every((text) => typeof text === 'string' && parsePrefix(text).ok);
+  return entries.length > 0 && parses ? prefixes(value, label) : undefined;
+}
+
+function host(value: unknown, path: string): Placed[] {
+  if (typeof value !== 'string') return [];
+  const parsed = parseAddress(value);
+  return parsed.ok ? [{ path, text: value, prefix: parsed.host }] : [];
+}
+
+/** One entry per address (the first place it is named): backends repeat across services. */
+function distinct(hosts: { value: unknown; path: string }[]): Placed[] {
+  const seen = new Set<unknown>();
+  return hosts.flatMap(({ value, path }) => {
+    if (seen.has(value)) return [];
+    seen.add(value);
+    return host(value, path);
+  });
+}
+
+/**
+ * Addresses a VIP must not capture, or portlb would route away what it needs to reach: its BGP
+ * peers and router, the next hops it announces, the backends it probes, its own node and pod.
+ */
+function hostsPortlbNeeds(doc: Loose, services: Loose[], env: NodeJS.ProcessEnv): Placed[] {
+  const bgp = record(doc.bgp);
+  return distinct([
+    ...list(bgp.peers).map((p, i) => ({ value: record(p).address, path: `bgp.peers[${i}].address` })),
+    { value: record(record(bgp.topology).router).address, path: 'bgp.topology.router.address' },
+    ...list(doc.targets).map((t, i) => ({ value: record(t).address, path: `targets[${i}].address` })),
+    ...services.flatMap((s, i) =>
+      list(record(s.backends).static).map((b, j) => ({
+        value: record(b).address,
+        path: `services[${i}].backends.static[${j}].address`,
+      })),
+    ),
+    { value: env.HOST_IP, path: 'env.HOST_IP' },
+    { value: env.POD_IP, path: 'env.POD_IP' },
+  ]);
+}
+
+/** An address's canonical text, so that `2001:DB8::1` and `2001:db8::1` count as one. */
+function addressKey(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const parsed = parseAddress(value);
+  return parsed.ok ? parsed.text : value;
 }
 
 function duplicates(
@@ -40,7 +96,7 @@ function duplicates(
   });
 }
 
-export function crossFieldProblems(document: unknown): Problem[] {
+export function crossFieldProblems(document: unknown, env: NodeJS.ProcessEnv = {}): Problem[] {
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const doc = record(document);
@@ -52,6 +108,14 @@ export function crossFieldProblems(document: unknown): Problem[] {
       const why = doc.mode === 'auto' ? ' (auto falls back to BGP on-prem)' : '';
       add(section, `mode ${String(doc.mode)} needs a "${section}" section${why}`);
     }
+  }
+  // auto picks aws or gcp from the node; without their sections it would start, then do nothing
+  // on a cloud node. Such a config means BGP everywhere, which is what mode bgp says.
+  if (doc.mode === 'auto' && doc.aws === undefined && doc.gcp === undefined) {
+    add(
+      'mode',
+      'mode auto needs an "aws" or "gcp" section besides "bgp": on a cloud node it picks that cloud, and without its section nothing routes the VIP; write mode: bgp for BGP everywhere',
+    );
   }
 
   duplicates(
@@ -66,41 +130,61 @@ export function crossFieldProblems(document: unknown): Problem[] {
     'targets',
     add,
   );
-
-  const pools = prefixes(doc.allowedVipPools, (i) => `allowedVipPools[${i}]`);
-  const vips = prefixes(
-    services.map((s) => s.vip),
-    (i) => `services[${i}].vip`,
+  duplicates(
+    list(doc.targets).map((t) => addressKey(record(t).address)),
+    (i) => `targets[${i}].address`,
+    'targets',
+    add,
   );
-  const networks = record(doc.clusterNetworks);
-  const reserved = [
-    ...prefixes(networks.nodes, (i) => `clusterNetworks.nodes[${i}]`),
-    ...prefixes(networks.pods, (i) => `clusterNetworks.pods[${i}]`),
-    ...prefixes(record(doc.aws).vpcCidrs, (i) => `aws.vpcCidrs[${i}]`),
-  ];
-  const poolText = pools.map((p) => p.prefix.text).join(', ') || 'none';
-  for (const [index, vip] of vips.entries()) {
-    if (!pools.some((pool) => contains(pool.prefix, vip.prefix))) {
-      add(vip.path, `${vip.prefix.text} is outside allowedVipPools (${poolText})`);
-    }
-    for (const other of vips.slice(index + 1)) {
-      if (overlaps(vip.prefix, other.prefix))
-        add(other.path, `${other.prefix.text} overlaps ${vip.path} (${vip.prefix.text})`);
-    }
-    for (const range of reserved) {
-      if (overlaps(vip.prefix, range.prefix)) {
-        add(
-          vip.path,
-          `${vip.prefix.text} overlaps ${range.path} (${range.prefix.text}): a VIP must not shadow node, pod or VPC addresses`,
-        );
-      }
-    }
+  problems.push(...cloudTargetProblems(doc));
+  for (const [s, service] of services.entries()) {
+    duplicates(
+      list(service.ports).map((p) => `${String(record(p).port)}/${String(record(p).protocol ?? 'TCP')}`),
+      (i) => `services[${s}].ports[${i}]`,
+      `services[${s}].ports`,
+      add,
+    );
   }
 
-  const bgp = record(doc.bgp);
+  const networks = record(doc.clusterNetworks);
+  const allowed = new Set(
+    list(doc.allowSpecialPurposeVips).filter((c): c is SpecialPurpose =>
+      (SPECIAL_PURPOSE_CATEGORIES as readonly unknown[]).includes(c),
+    ),
+  );
+  problems.push(
+    ...vipProblems({
+      vips: services.map((s, i) => placed(s.vip, `services[${i}].vip`)),
+      pools: allPrefixes(doc.allowedVipPools, (i) => `allowedVipPools[${i}]`),
+      reserved: [
+        ...prefixes(networks.nodes, (i) => `clusterNetworks.nodes[${i}]`),
+        ...prefixes(networks.pods, (i) => `clusterNetworks.pods[${i}]`),
+        ...prefixes(record(doc.aws).vpcCidrs, (i) => `aws.vpcCidrs[${i}]`),
+        ...hostsPortlbNeeds(doc, services, env),
+      ],
+      allowedSpecial: allowed,
+    }),
+  );
+
+  if (doc.bgp !== undefined)
+    problems.push(...bgpProblems(record(doc.bgp), doc.mode === 'aws' || doc.mode === 'gcp' ? {} : env));
+  const tables = record(record(doc.aws).routeTables);
+  duplicates(list(tables.ids), (i) => `aws.routeTables.ids[${i}]`, 'aws.routeTables.ids', add);
+  return problems;
+}
+
+function bgpProblems(bgp: Loose, env: NodeJS.ProcessEnv): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  const peers = list(bgp.peers).map(record);
   if (bgp.allowLongHoldTime !== true) {
     const check = (path: string, value: unknown) => {
-      if (typeof value === 'number' && value > MAX_HOLD_TIME_WITHOUT_OVERRIDE) {
+      if (value === 0) {
+        add(
+          path,
+          '0 turns keepalives off: a dead LB would keep its traffic until someone notices; set bgp.allowLongHoldTime: true to accept it',
+        );
+      } else if (typeof value === 'number' && value > MAX_HOLD_TIME_WITHOUT_OVERRIDE) {
         add(
           path,
           `${value} s is above ${MAX_HOLD_TIME_WITHOUT_OVERRIDE} s: a dead LB would keep its traffic that long; set bgp.allowLongHoldTime: true to accept it`,
@@ -108,8 +192,58 @@ export function crossFieldProblems(document: unknown): Problem[] {
       }
     };
     check('bgp.holdTime', bgp.holdTime);
-    for (const [i, peer] of list(bgp.peers).entries())
-      check(`bgp.peers[${i}].holdTime`, record(peer).holdTime);
+    for (const [i, peer] of peers.entries()) check(`bgp.peers[${i}].holdTime`, peer.holdTime);
+  }
+  duplicates(
+    peers.map((p) => addressKey(p.address)),
+    (i) => `bgp.peers[${i}].address`,
+    'bgp.peers',
+    add,
+  );
+  const router = record(record(bgp.topology).router);
+  const routerAt = peers.findIndex(
+    (p) => router.address !== undefined && addressKey(p.address) === addressKey(router.address),
+  );
+  if (routerAt >= 0) {
+    add(
+      'bgp.topology.router.address',
+      `is bgp.peers[${routerAt}], a route reflector, not the upstream router`,
+    );
+  }
+  // A BGP identifier is 32 bits: the node's or pod's own address serves only when it is IPv4.
+  const from = { 'node-ip': 'HOST_IP', 'pod-ip': 'POD_IP' }[String(bgp.routerId ?? 'node-ip')];
+  const own = from === undefined ? undefined : env[from];
+  if (own !== undefined && addressFamily(own) === 6) {
+    add(
+      'bgp.routerId',
+      `${String(bgp.routerId ?? 'node-ip')} would be ${from}=${own}, an IPv6 address; a router id is 32 bits: set bgp.routerId to a dotted quad`,
+    );
   }
   return problems;
+}
+
+/** What a static target's cloudTarget must be in the modes that use it. */
+const CLOUD_TARGETS = {
+  aws: { pattern: /^eni-([0-9a-f]{8}|[0-9a-f]{17})$/, what: 'a network interface id (eni-...)' },
+  gcp: {
+    pattern:
+      /^(https:\/\/www\.googleapis\.com\/compute\/v1\/)?projects\/[^/\s]+\/zones\/[a-z0-9-]+\/instances\/[a-z]([-a-z0-9]*[a-z0-9])?$/,
+    what: 'an instance URL (projects/P/zones/Z/instances/NAME)',
+  },
+} as const;
+
+function cloudTargetProblems(doc: Loose): Problem[] {
+  const byMode: Record<string, readonly (keyof typeof CLOUD_TARGETS)[]> = {
+    aws: ['aws'],
+    gcp: ['gcp'],
+    auto: ['aws', 'gcp'],
+  };
+  const modes = byMode[String(doc.mode)] ?? [];
+  if (modes.length === 0) return [];
+  return list(doc.targets).flatMap((target, i) => {
+    const cloud = record(target).cloudTarget;
+    if (typeof cloud !== 'string' || modes.some((m) => CLOUD_TARGETS[m].pattern.test(cloud))) return [];
+    const what = modes.map((m) => CLOUD_TARGETS[m].what).join(' or ');
+    return [{ path: `targets[${i}].cloudTarget`, message: `"${cloud}" is not ${what}` }];
+  });
 }

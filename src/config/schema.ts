@@ -1,51 +1,77 @@
 import { z } from 'zod';
-import { isAddress, parsePrefix } from '../core/cidr.js';
-
-/** A CIDR that must already be canonical: `10.1.1.5/24` is refused with the range it probably meant. */
-const cidr = z.string().superRefine((value, ctx) => {
-  const result = parsePrefix(value);
-  if (!result.ok) ctx.addIssue({ code: 'custom', message: result.reason });
-});
-
-const address = z.string().refine(isAddress, { message: 'not an IPv4 or IPv6 address' });
-const port = z.number().int().min(1).max(65535);
-/** Durations become setTimeout delays, which Node clamps to 1 ms above 2^31-1 ms (~24.8 days). */
-const seconds = z.number().positive().max(2_147_483, 'must be at most 2147483 s (about 24 days)');
-const name = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lowercase letters, digits and "-"')
-  .max(63);
+import {
+  address,
+  awsRegion,
+  awsTagKeys,
+  cidr,
+  endpointUrl,
+  eventBus,
+  filePath,
+  gcpName,
+  gcpProjectId,
+  labelSelector,
+  listen,
+  name,
+  port,
+  portName,
+  routeTableId,
+  seconds,
+  subdomain,
+} from './fields.js';
+import {
+  asn,
+  bgpIdentifier,
+  community,
+  DEFAULT_ROUTE_PROTOCOL,
+  holdTime,
+  routeProtocol,
+} from './protocols.js';
+import { atMost, before, exactlyOne, recordWithKeys, whenValid } from './refine.js';
+import { SPECIAL_PURPOSE_CATEGORIES } from './special.js';
 
 export const MAX_HOLD_TIME_WITHOUT_OVERRIDE = 30;
+
+/** Periods that still mean something: a resync or refresh once a day at the least. */
+const DAY = 86_400;
 
 const portSchema = z.strictObject({
   port,
   protocol: z.enum(['TCP', 'UDP']).default('TCP'),
-  name: z.string().optional(),
+  name: portName.optional(),
 });
 
-const backendsSchema = z.union([
-  z.strictObject({
-    static: z.array(z.strictObject({ address, port, name: z.string().optional() })).min(1),
-  }),
-  z.strictObject({
-    kubernetes: z.strictObject({
-      namespace: name.optional(),
-      service: name,
-      port: z.union([port, z.string()]).optional(),
-    }),
-  }),
-]);
+const staticBackends = z
+  .array(z.strictObject({ address, port, name: portName.optional() }))
+  .min(1, 'needs at least one backend');
+
+const kubernetesBackend = z.strictObject({
+  namespace: name.optional(),
+  service: name,
+  /** The Service port, by number or by name. */
+  port: z.union([port, portName], { error: 'must be a port number (1-65535) or a port name' }).optional(),
+});
+
+type Backends =
+  | { static: z.output<typeof staticBackends> }
+  | { kubernetes: z.output<typeof kubernetesBackend> };
+
+const backendsSchema = z
+  .strictObject({ static: staticBackends.optional(), kubernetes: kubernetesBackend.optional() })
+  .superRefine(exactlyOne(['static', 'kubernetes']))
+  .transform(
+    ({ static: list, kubernetes }): Backends =>
+      list !== undefined ? { static: list } : { kubernetes: kubernetes! },
+  );
 
 const serviceSchema = z.strictObject({
   name,
   vip: cidr,
-  ports: z.array(portSchema).min(1),
+  ports: z.array(portSchema).min(1, 'needs at least one port'),
   backends: backendsSchema,
 });
 
 const staticTargetSchema = z.strictObject({
-  node: z.string().min(1),
+  node: subdomain,
   address,
   /** The cloud target when it differs from the address: an ENI id (aws) or instance URL (gcp). */
   cloudTarget: z.string().min(1).optional(),
@@ -54,44 +80,56 @@ const staticTargetSchema = z.strictObject({
 
 const peerSchema = z.strictObject({
   address,
-  as: z.number().int().min(1).max(4294967295),
-  holdTime: seconds.optional(),
-  passwordFile: z.string().min(1).optional(),
+  as: asn,
+  /** Same rules as bgp.holdTime, which it overrides for this peer. */
+  holdTime: holdTime.optional(),
+  /** A TCP-MD5 key (RFC 2385), one line; load.ts reads it when loading. */
+  passwordFile: filePath.optional(),
   port: port.optional(),
 });
 
-const community = z.string().regex(/^\d{1,5}:\d{1,5}$/, 'must be ASN:VALUE, e.g. 65000:100');
-
 const bgpSchema = z.strictObject({
-  localAs: z.number().int().min(1).max(4294967295),
-  routerId: z.union([z.enum(['node-ip', 'pod-ip']), address]).default('node-ip'),
+  localAs: asn,
+  /** `node-ip`/`pod-ip` need that address to be IPv4 (checked in rules.ts against the environment). */
+  routerId: z
+    .union([z.enum(['node-ip', 'pod-ip']), bgpIdentifier], {
+      error: 'must be node-ip, pod-ip or a dotted quad',
+    })
+    .default('node-ip'),
   nextHop: z.enum(['node', 'pod']).default('node'),
-  holdTime: seconds.min(3).default(9),
+  holdTime: holdTime.default(9),
   allowLongHoldTime: z.boolean().default(false),
   communities: z.array(community).default([]),
-  peers: z.array(peerSchema).min(1),
+  peers: z.array(peerSchema).min(1, 'needs at least one route reflector'),
   exabgp: z
     .strictObject({
-      command: z.string().min(1).default('exabgp'),
-      env: z.record(z.string(), z.string()).default({}),
+      command: filePath.default('exabgp'),
+      /** Passed to exabgp's environment: names as a process environment takes them. */
+      env: recordWithKeys(
+        /^[A-Za-z_][A-Za-z0-9_.]*$/,
+        'must be an environment name such as exabgp.api.ack',
+        z.string().refine((v) => !v.includes('\0'), 'must not contain a NUL character'),
+      ).default({}),
     })
     .default({ command: 'exabgp', env: {} }),
   /**
    * SIGTERM: after exabgp acknowledged the withdraw, wait until the network confirms that the
-   * router no longer uses this next hop (docs/bgp.md), then drain. Without `confirm`, only the ack.
+   * router no longer uses this next hop (docs/bgp.md), at most `nextHopWaitSeconds` (the W of the
+   * pod's grace period, the chart's `lb.shutdown.nextHopWaitSeconds`), then drain. Without
+   * `confirm`, only the ack.
    */
   shutdown: z
     .strictObject({
+      nextHopWaitSeconds: seconds({ min: 0, max: 600 }).default(10),
       confirm: z
         .strictObject({
           /** Run with PORTLB_VIP, PORTLB_NEXT_HOP, PORTLB_SERVICE: exit 0 gone, 1 still used, else unknown. */
           command: z.array(z.string().min(1)).min(1),
-          timeoutSeconds: seconds.default(10),
           intervalMs: z.number().int().min(10).max(60_000).default(200),
         })
         .optional(),
     })
-    .default({}),
+    .default({ nextHopWaitSeconds: 10 }),
   /**
    * The peers around the LB pods, for `portlb render rr|router` only: the upstream router, and
    * the route reflectors' cluster id (default: each RR's own address). The RRs are `peers`.
@@ -101,11 +139,12 @@ const bgpSchema = z.strictObject({
       router: z.strictObject({
         address,
         /** Default: localAs (iBGP, as in the paper). */
-        as: z.number().int().min(1).max(4294967295).optional(),
+        as: asn.optional(),
         maximumPaths: z.number().int().min(1).max(256).default(16),
-        passwordFile: z.string().min(1).optional(),
+        passwordFile: filePath.optional(),
       }),
-      clusterId: address.optional(),
+      /** A CLUSTER_ID is 4 octets (RFC 4456). */
+      clusterId: bgpIdentifier.optional(),
     })
     .optional(),
   /**
@@ -133,23 +172,37 @@ const bgpSchema = z.strictObject({
     .optional(),
 });
 
+const routeTablesSchema = z
+  .strictObject({
+    ids: z.array(routeTableId).min(1).optional(),
+    tags: z
+      .record(z.string(), z.string().max(256))
+      .refine((t) => Object.keys(t).length > 0, 'needs a tag')
+      .superRefine(awsTagKeys)
+      .optional(),
+  })
+  .superRefine(exactlyOne(['ids', 'tags']))
+  .transform(({ ids, tags }): { ids: string[] } | { tags: Record<string, string> } =>
+    ids !== undefined ? { ids } : { tags: tags! },
+  );
+
 const awsSchema = z.strictObject({
-  region: z.string().min(1).optional(),
-  routeTables: z.union([
-    z.strictObject({
-      ids: z.array(z.string().regex(/^rtb-[0-9a-f]+$/, 'must be a route table id (rtb-...)')).min(1),
-    }),
-    z.strictObject({
-      tags: z.record(z.string(), z.string()).refine((t) => Object.keys(t).length > 0, 'needs a tag'),
-    }),
-  ]),
-  endpoint: z.url().optional(),
+  region: awsRegion.optional(),
+  routeTables: routeTablesSchema,
+  endpoint: endpointUrl.optional(),
   vpcCidrs: z.array(cidr).default([]),
   /** `tags`: the sidecar writes its candidacy and routes itself; `eventbridge`: it only puts lifecycle events. */
   publish: z.enum(['tags', 'eventbridge']).default('tags'),
-  eventBus: z.string().min(1).default('portlb-lifecycle'),
+  eventBus: eventBus.default('portlb-lifecycle'),
   candidacy: z
-    .strictObject({ refreshSeconds: seconds.default(60), staleSeconds: seconds.default(180) })
+    .strictObject({
+      refreshSeconds: seconds({ min: 1, max: DAY }).default(60),
+      staleSeconds: seconds({ min: 1, max: 7 * DAY }).default(180),
+    })
+    .superRefine(
+      before('refreshSeconds', 'staleSeconds', 'a candidacy would go stale before its refresh'),
+      whenValid,
+    )
     .default({ refreshSeconds: 60, staleSeconds: 180 }),
 });
 
@@ -157,8 +210,8 @@ const awsSchema = z.strictObject({
 export const gcpFields = {
   owner: name,
   vip: cidr,
-  project: z.string().min(1),
-  network: z.string().min(1),
+  project: gcpProjectId,
+  network: gcpName,
   priority: z.number().int().min(0).max(65535),
 };
 
@@ -167,7 +220,7 @@ const gcpSchema = z.strictObject({
   network: gcpFields.network,
   priority: gcpFields.priority.default(1000),
   /** Compute's endpoint: a Private Service Connect address, or the stand-in in tests. */
-  endpoint: z.url().optional(),
+  endpoint: endpointUrl.optional(),
   /** `routes`: each sidecar writes its own Compute routes; `pubsub`: it only publishes lifecycle messages (least privilege) and the `lifecycle` function writes. */
   publish: z.enum(['routes', 'pubsub']).default('routes'),
   /** The lifecycle topic: its id, or `projects/P/topics/T`. */
@@ -176,45 +229,54 @@ const gcpSchema = z.strictObject({
     .regex(/^(projects\/[^/]+\/topics\/)?[A-Za-z][-A-Za-z0-9_.~+%]{2,254}$/, 'must be a Pub/Sub topic id')
     .default('portlb-lifecycle'),
   /** Pub/Sub's endpoint: the emulator in tests. */
-  pubsubEndpoint: z.url().optional(),
+  pubsubEndpoint: endpointUrl.optional(),
   /** With `pubsub`: the lifecycle state is published again this often (a lost message is repaired). */
-  refreshSeconds: seconds.default(60),
+  refreshSeconds: seconds({ min: 1, max: DAY }).default(60),
 });
 
-const healthSchema = z.strictObject({
-  probe: z
-    .strictObject({
-      type: z.enum(['tcp', 'http']).default('tcp'),
-      /** `backends` probes the service's backends (until the data plane lands); `vip` probes through it. */
-      through: z.enum(['backends', 'vip']).default('backends'),
-      path: z.string().startsWith('/').default('/'),
-    })
-    .default({ type: 'tcp', through: 'backends', path: '/' }),
-  intervalSeconds: seconds.default(1),
-  timeoutSeconds: seconds.default(1),
-  rise: z.number().int().min(1).default(2),
-  fall: z.number().int().min(1).default(2),
-});
+const healthSchema = z
+  .strictObject({
+    probe: z
+      .strictObject({
+        type: z.enum(['tcp', 'http']).default('tcp'),
+        /** `backends` probes the service's backends (until the data plane lands); `vip` probes through it. */
+        through: z.enum(['backends', 'vip']).default('backends'),
+        /** The request line's path: printable, no spaces or line breaks that would split the request. */
+        path: z
+          .string()
+          .regex(/^\/[!-~]*$/, 'must be a path starting with "/", printable ASCII without spaces')
+          .default('/'),
+      })
+      .default({ type: 'tcp', through: 'backends', path: '/' }),
+    intervalSeconds: seconds({ min: 0.01, max: 3600 }).default(1),
+    timeoutSeconds: seconds({ min: 0.01, max: 3600 }).default(1),
+    rise: z.number().int().min(1).max(100).default(2),
+    fall: z.number().int().min(1).max(100).default(2),
+  })
+  .superRefine(
+    atMost('timeoutSeconds', 'intervalSeconds', 'a probe must end before the next one is due'),
+    whenValid,
+  );
 
 /** The LB pods as Kubernetes sees them: where the sidecar takes its desired state from (issue 4). */
 const kubernetesSchema = z
   .strictObject({
     /** A kubeconfig file; in a pod the service account is used when absent. */
-    kubeconfig: z.string().min(1).optional(),
+    kubeconfig: filePath.optional(),
     /** The LB pods' namespace; the pod's own (POD_NAMESPACE) when absent. */
     namespace: name.optional(),
     /** Label selector of the LB pods, e.g. `app.kubernetes.io/name=portlb-lb`. */
-    lbPodSelector: z.string().min(1),
+    lbPodSelector: labelSelector,
     /** `self`: only this pod's node (each BGP speaker announces itself); `all`: every LB pod (one writer). */
     candidates: z.enum(['self', 'all']).optional(),
     /** Full relist of every informer this often, whatever the watches say. */
-    resyncSeconds: seconds.default(300),
+    resyncSeconds: seconds({ min: 1, max: DAY }).default(300),
     lease: z
       .strictObject({
         name: name.optional(),
-        durationSeconds: seconds.default(15),
-        renewSeconds: seconds.default(10),
-        retrySeconds: seconds.default(2),
+        durationSeconds: seconds({ min: 0.01, max: 3600 }).default(15),
+        renewSeconds: seconds({ min: 0.01, max: 3600 }).default(10),
+        retrySeconds: seconds({ min: 0.01, max: 3600 }).default(2),
       })
       .refine((l) => l.retrySeconds < l.renewSeconds && l.renewSeconds < l.durationSeconds, {
         message: 'needs retrySeconds < renewSeconds < durationSeconds',
@@ -224,25 +286,16 @@ const kubernetesSchema = z
   })
   .optional();
 
-const listen = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT');
-
-/**
- * Routing protocol number the node agent marks its routes with (`ip route ... proto N`). 202 is
- * unassigned in iproute2's rt_protos and FRR's (186-197); 0-4 belong to the kernel, boot and
- * static routes, which the agent must never own.
- */
-export const DEFAULT_ROUTE_PROTOCOL = 202;
+export { DEFAULT_ROUTE_PROTOCOL };
 
 /** `portlb node-agent` (DaemonSet, host network): VIP -> LB pod IP routes on its node. */
 const nodeAgentSchema = z.strictObject({
-  routeProtocol: z
-    .number()
-    .int()
-    .min(5, 'must be 5-255: 0-4 are unspec, redirect, kernel, boot and static')
-    .max(255)
-    .default(DEFAULT_ROUTE_PROTOCOL),
+  routeProtocol: routeProtocol.default(DEFAULT_ROUTE_PROTOCOL),
   /** Program routes in this network namespace (`ip -n NETNS`); the agent's own when absent. */
-  netns: z.string().min(1).optional(),
+  netns: z
+    .string()
+    .regex(/^(?!\.\.?$)[A-Za-z0-9_.-]{1,255}$/, 'must be a network namespace name (as in ip netns)')
+    .optional(),
   /** The agent's /healthz, /readyz and /metrics, on the node's network (host network). */
   listen: listen.default('0.0.0.0:9403'),
   /**
@@ -310,11 +363,13 @@ export const DEFAULT_DATA_PLANE = dataPlaneSchema.parse({});
 export const configSchema = z.strictObject({
   mode: z.enum(['auto', 'bgp', 'aws', 'gcp']),
   owner: name.default('portlb'),
-  allowedVipPools: z.array(cidr).min(1),
+  allowedVipPools: z.array(cidr).min(1, 'needs at least one pool'),
+  /** Special-purpose ranges (special.ts) a VIP may use anyway, by category; none by default. */
+  allowSpecialPurposeVips: z.array(z.enum(SPECIAL_PURPOSE_CATEGORIES)).default([]),
   clusterNetworks: z
     .strictObject({ nodes: z.array(cidr).default([]), pods: z.array(cidr).default([]) })
     .default({ nodes: [], pods: [] }),
-  services: z.array(serviceSchema).min(1),
+  services: z.array(serviceSchema).min(1, 'needs at least one service'),
   targets: z.array(staticTargetSchema).default([]),
   bgp: bgpSchema.optional(),
   aws: awsSchema.optional(),
@@ -327,15 +382,24 @@ export const configSchema = z.strictObject({
     blackholeSeconds: 10,
   }),
   health: healthSchema.default(healthSchema.parse({})),
-  drain: z.strictObject({ seconds: z.number().min(0).max(2_147_483).default(10) }).default({ seconds: 10 }),
+  drain: z.strictObject({ seconds: z.number().min(0).max(3600).default(10) }).default({ seconds: 10 }),
   server: z.strictObject({ listen: listen.default('0.0.0.0:9402') }).default({ listen: '0.0.0.0:9402' }),
   reconcile: z
     .strictObject({
-      resyncSeconds: seconds.default(30),
-      debounceMs: z.number().int().min(0).default(200),
+      resyncSeconds: seconds({ min: 1, max: DAY }).default(30),
+      debounceMs: z.number().int().min(0).max(60_000, 'must be at most 60000 ms').default(200),
       /** external-dns's policies: `upsert-only` never deletes, `create-only` never replaces or deletes. */
       policy: z.enum(['sync', 'upsert-only', 'create-only']).default('sync'),
     })
+    .superRefine((r, ctx) => {
+      if (r.debounceMs >= r.resyncSeconds * 1000) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['debounceMs'],
+          message: `${r.debounceMs} ms is not below resyncSeconds (${r.resyncSeconds} s): events would wait longer than a full resync`,
+        });
+      }
+    }, whenValid)
     .default({ resyncSeconds: 30, debounceMs: 200, policy: 'sync' }),
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })

@@ -66,6 +66,21 @@ export function canonicalText(input: string): CanonicalResult {
   return parsed.ok ? { ok: true, text: parsed.prefix.text } : parsed;
 }
 
+const DOTTED_TAIL = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/**
+ * IPv6 text whose last 32 bits are written as a dotted quad (`::10.1.1.0`, `::ffff:10.1.1.0`), with
+ * those bits in hex instead. ipaddr.js reads every `::a.b.c.d` as IPv4-mapped (`::ffff:a.b.c.d`),
+ * which would make the IPv4-compatible `::10.1.1.0/120` and the mapped range one and the same.
+ */
+function hexTail(text: string): string {
+  const match = DOTTED_TAIL.exec(text);
+  if (match === null) return text;
+  const [a, b, c, d] = match.slice(2, 6).map(Number) as [number, number, number, number];
+  if ([a, b, c, d].some((o) => o > 255)) return text;
+  return `${match[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+}
+
 /**
  * Parses `a.b.c.d/n` or `x::/n`. A prefix with host bits set (`10.1.1.5/24`) is refused rather than
  * silently masked: announcing a different range than the operator wrote would be a surprise.
@@ -83,7 +98,9 @@ export function parsePrefix(input: string): PrefixResult {
   }
   let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
   try {
-    parsed = ipaddr.parseCIDR(input);
+    parsed = ipaddr.parseCIDR(
+      written.includes('.') ? `${hexTail(written)}${input.slice(written.length)}` : input,
+    );
   } catch {
     return { ok: false, reason: `"${input}" is not a valid CIDR` };
   }
@@ -137,4 +154,60 @@ export function containsAddress(outer: Prefix, address: string): boolean {
   if (family === undefined) return false;
   const host = prefix(`${address}/${familyBits(family)}`);
   return contains(outer, host);
+}
+
+const MAPPED_PREFIX = 0xffffn << 32n; // ::ffff:0:0/96, where IPv4 lives inside IPv6
+const IPV4_SPACE = (1n << 32n) - 1n;
+
+function ipv4Text(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+/**
+ * The IPv4 range an IPv4-mapped IPv6 prefix stands for (`::ffff:10.1.1.0/120` -> `10.1.1.0/24`);
+ * undefined for every other prefix. Traffic to a mapped address is IPv4 on the wire.
+ */
+export function unmappedIpv4(p: Prefix): Prefix | undefined {
+  if (p.family !== 6 || p.length < 96 || p.network >> 32n !== 0xffffn) return undefined;
+  const value = Number(p.network & IPV4_SPACE);
+  const length = p.length - 96;
+  return { text: `${ipv4Text(value)}/${length}`, family: 4, length, network: BigInt(value) };
+}
+
+/** A prefix's first and last address in one 128-bit space: IPv4 as its mapped IPv6 form. */
+export interface Span {
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+/**
+ * Where a prefix lies once IPv4 is placed at ::ffff:0:0/96, as dual-stack sockets place it: there
+ * `10.1.1.0/24` and `::ffff:10.1.1.0/120` are one range, so overlap tests cannot be sidestepped by
+ * writing an IPv4 range in its mapped form.
+ */
+export function spanOf(p: Prefix): Span {
+  const first = p.family === 4 ? MAPPED_PREFIX | p.network : p.network;
+  const hostBits = BigInt((p.family === 4 ? 32 : 128) - p.length);
+  return { first, last: first | ((1n << hostBits) - 1n) };
+}
+
+/** True when the two spans share an address (CIDR spans either nest or are disjoint). */
+export function spansOverlap(a: Span, b: Span): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+export type AddressResult = { ok: true; text: string; host: Prefix } | { ok: false; reason: string };
+
+/**
+ * An IPv4 (dotted decimal) or IPv6 address: its canonical text (a zone such as `%eth0` kept) and
+ * itself as a host prefix (/32, /128), for comparisons.
+ */
+export function parseAddress(input: string): AddressResult {
+  if (!isAddress(input)) return { ok: false, reason: `"${input}" is not an IPv4 or IPv6 address` };
+  const zoneAt = input.indexOf('%');
+  const bare = zoneAt < 0 ? input : input.slice(0, zoneAt);
+  const parsed = parsePrefix(`${bare}/${bare.includes(':') ? 128 : 32}`);
+  if (!parsed.ok) return parsed;
+  const text = parsed.prefix.text.slice(0, parsed.prefix.text.lastIndexOf('/'));
+  return { ok: true, text: zoneAt < 0 ? text : `${text}${input.slice(zoneAt)}`, host: parsed.prefix };
 }

@@ -138,7 +138,10 @@ function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOp
     });
   }
   if (current === undefined && slot.foreign.length > 0) {
-    const holder = slot.foreign[0];
+    // The lowest-ordered foreign route names the holder, so input order never decides.
+    const holder = [...slot.foreign].sort(
+      (a, b) => compare(a.target, b.target) || compare(a.owner ?? '', b.owner ?? ''),
+    )[0];
     out.skipped.push({
       table,
       vip,

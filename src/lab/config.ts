@@ -75,16 +75,12 @@ export function labConfigInput(
         },
       }),
       // SIGTERM: withdraw, then wait until the router's FIB no longer uses this node (docs/bgp.md).
-      shutdown:
-        state.confirmWithdraw === false
-          ? {}
-          : {
-              confirm: {
-                command: ['/bin/sh', resolve(dir, CONFIRM_SCRIPT)],
-                timeoutSeconds: 10,
-                intervalMs: 50,
-              },
-            },
+      shutdown: {
+        nextHopWaitSeconds: 10,
+        ...(state.confirmWithdraw !== false && {
+          confirm: { command: ['/bin/sh', resolve(dir, CONFIRM_SCRIPT)], intervalMs: 50 },
+        }),
+      },
     },
     dataPlane: {
       kind: 'nftables',

@@ -1,3 +1,4 @@
+import { canonicalText } from '../core/cidr.js';
 import type { Change, ObservedRoute } from '../core/model.js';
 import type { ApplyResult, Provider } from '../core/ports.js';
 
@@ -11,7 +12,12 @@ export function createMemoryProvider(options: {
   routes?: readonly ObservedRoute[];
 }): Provider<undefined> & { routes(): ObservedRoute[] } {
   let routes: ObservedRoute[] = [...(options.routes ?? [])];
-  const same = (r: ObservedRoute, c: Change) => r.table === c.table && r.vip === c.vip;
+  // Stored routes may carry a VIP as written (`2001:DB8::/64`); the planner names the canonical form.
+  const canonical = (vip: string) => {
+    const parsed = canonicalText(vip);
+    return parsed.ok ? parsed.text : vip;
+  };
+  const same = (r: ObservedRoute, c: Change) => r.table === c.table && canonical(r.vip) === c.vip;
   const applyOne = (change: Change) => {
     switch (change.kind) {
       case 'create':

@@ -20,6 +20,8 @@ export interface StatePublisherOptions<S extends LbState> {
   readonly logger: Logger;
   /** The published state changed (refreshes do not count). */
   readonly onChange?: (state: S) => void;
+  /** Counts failed publishes (`portlb_publish_failures_total{what}`). */
+  readonly failures?: { inc(labels: { what: string }): void } | undefined;
 }
 
 export interface StatePublisher<S extends LbState> {
@@ -61,6 +63,7 @@ export function createStatePublisher<S extends LbState>(
       if (changed) options.onChange?.(state);
     } catch (error) {
       failures += 1;
+      options.failures?.inc({ what: options.what });
       const to = options.where ? ` to ${options.where}` : '';
       lastError = `publishing ${options.what} ${state}${to} failed: ${errorMessage(error)}`;
       retryAt = options.now() + backoffDelay(failures, backoff);

@@ -26,12 +26,12 @@ export const LB_GROUP = 'portlb-lb';
 
 export interface Timers {
   readonly hold: number;
-  /** A third of the hold time, as RFC 4271 suggests; at least 1 s. */
+  /** A third of the hold time, as RFC 4271 suggests; at least 1 s; 0 with a hold time of 0 (none sent). */
   readonly keepalive: number;
 }
 
 export function timers(hold: number): Timers {
-  return { hold, keepalive: Math.max(1, Math.floor(hold / 3)) };
+  return { hold, keepalive: hold === 0 ? 0 : Math.max(1, Math.floor(hold / 3)) };
 }
 
 export function requireBgp(config: Config, peer: string): BgpConfig {

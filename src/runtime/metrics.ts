@@ -43,6 +43,12 @@ export function createMetrics(options: { defaults?: boolean } = {}) {
       help: 'Desired VIP routes in the last plan.',
       registers,
     }),
+    publishFailures: new Counter({
+      name: 'portlb_publish_failures_total',
+      help: "Failed publishes of this LB's own report (what: candidacy on AWS, lifecycle on GCP Pub/Sub); retried with backoff.",
+      labelNames: ['what'] as const,
+      registers,
+    }),
     lastSuccess: new Gauge({
       name: 'portlb_last_successful_reconcile_timestamp_seconds',
       help: 'Unix time of the last reconcile that finished without error.',

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +58,86 @@ describe('portlb validate', () => {
     expect((await portlb('validate', '--config', join(dir, 'nope.yaml'))).code).toBe(2);
     expect((await portlb('validate')).code).toBe(2);
   });
+
+  it('takes the file as an argument too, but not two different ones', async () => {
+    expect(await portlb('validate', 'examples/bgp-lab.yaml')).toMatchObject({ code: 0 });
+    expect(
+      await portlb('validate', 'examples/bgp-lab.yaml', '--config', 'examples/bgp-lab.yaml'),
+    ).toMatchObject({
+      code: 0,
+    });
+    expect(await portlb('validate', 'examples/bgp-lab.yaml', '--config', 'examples/aws.yaml')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('give the config once'),
+    });
+  });
+
+  it('checks the files a config names, unless --no-file-checks', async () => {
+    const path = join(dir, 'md5.yaml');
+    const example = await readFile('examples/bgp-lab.yaml', 'utf8');
+    await writeFile(
+      path,
+      example.replace(
+        '{ address: 10.99.0.2, as: 65000 }',
+        '{ address: 10.99.0.2, as: 65000, passwordFile: /run/secrets/absent }',
+      ),
+    );
+    expect(await portlb('validate', path)).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('bgp.peers[0].passwordFile: /run/secrets/absent does not exist'),
+    });
+    expect(await portlb('validate', '--no-file-checks', path)).toMatchObject({ code: 0 });
+  });
+
+  it.each<[string, string | Buffer, string]>([
+    [
+      'an alias bomb',
+      `a: &a [x, x, x, x, x, x, x, x, x]\n${'bcdefghijklm'
+        .split('')
+        .map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghijklm'[i]}`).join(', ')}]`)
+        .join('\n')}\n`,
+      'alias bomb',
+    ],
+    ['a UTF-16 file', Buffer.from('\ufeffmode: bgp\n', 'utf16le'), 'UTF-16'],
+    ['a binary file', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 0, 0]), 'not a text file'],
+    ['a list', '- mode: bgp\n', 'a config is a YAML mapping'],
+    ['an empty file', '', 'this one is empty'],
+  ])('exits 2 on %s, with a message and no stack trace', async (name, content, message) => {
+    const path = join(dir, `${name.replace(/\W/g, '-')}.yaml`);
+    await writeFile(path, content);
+    const result = await portlb('validate', path);
+    expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining(message) });
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('portlb --version', () => {
+  it("prints package.json's version", async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    expect(await portlb('--version')).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+});
+
+/** The system node on these machines is 20 (/usr/bin/node): what `npx portlb` outside a checkout runs on. */
+const systemNode = (() => {
+  try {
+    return execFileSync('/usr/bin/node', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+})();
+
+describe('on a Node older than 22', () => {
+  it.skipIf(systemNode === undefined || Number(systemNode.slice(1).split('.')[0]) >= 22)(
+    'says what it needs in one line and exits 1, with no stack trace',
+    async () => {
+      const result = await run('/usr/bin/node', [CLI, '--version']).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(result).toMatchObject({ code: 1, stderr: expect.stringContaining('needs Node.js 22 or newer') });
+      expect((result as { stderr: string }).stderr.trim().split('\n')).toHaveLength(1);
+    },
+  );
 });
 
 describe('portlb plan', () => {
@@ -172,7 +252,9 @@ describe('portlb node-agent', () => {
     expect(noNode.stderr).toContain('env.NODE_NAME: set it from the Downward API');
     const path = join(dir, 'agent.yaml');
     const example = await readFile('examples/bgp-lab.yaml', 'utf8');
-    await writeFile(path, `${example}\nkubernetes: { lbPodSelector: app=lb, kubeconfig: /nonexistent }\n`);
+    const kubeconfig = join(dir, 'kubeconfig'); // never reached: the config is refused first
+    await writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\n');
+    await writeFile(path, `${example}\nkubernetes: { lbPodSelector: app=lb, kubeconfig: ${kubeconfig} }\n`);
     const noNamespace = await run(NODE, [CLI, 'node-agent', '--config', path], {
       env: { ...process.env, NODE_NAME: 'n1' },
     }).catch((error: { code: number; stderr: string }) => error);

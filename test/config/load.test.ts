@@ -102,7 +102,7 @@ describe('parseConfig refuses, naming the field', () => {
       'bgp.peers[0].holdTime',
       'above 30 s',
     ],
-    ['a hold time below 3 s', (d) => Object.assign(d.bgp, { holdTime: 1 }), 'bgp.holdTime', '>=3'],
+    ['a hold time below 3 s', (d) => Object.assign(d.bgp, { holdTime: 1 }), 'bgp.holdTime', 'at least 3 s'],
     [
       'a bad peer address',
       (d) => (d.bgp.peers[0]!.address = '10.99.0'),
@@ -141,7 +141,7 @@ describe('parseConfig refuses, naming the field', () => {
       (d) =>
         Object.assign(d, {
           mode: 'aws',
-          aws: { routeTables: { ids: ['rtb-0a1b'] }, vpcCidrs: ['10.1.0.0/16'] },
+          aws: { routeTables: { ids: ['rtb-0a1b2c3d'] }, vpcCidrs: ['10.1.0.0/16'] },
         }),
       'services[0].vip',
       'overlaps aws.vpcCidrs[0]',

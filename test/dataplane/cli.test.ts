@@ -63,12 +63,6 @@ describe('portlb render nftables|keepalived', () => {
 });
 
 describe('portlb dataplane', () => {
-  it('exits 2 without --once, saying why', async () => {
-    const result = await portlb('dataplane', '--config', fixture);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--once: missing: the long-running data-plane process is not wired yet');
-  });
-
   it('exits 2 for Kubernetes backends, which --once cannot read', async () => {
     const path = await variant('kube.yaml', (y) =>
       y.replace(

@@ -23,6 +23,11 @@ import {
   VERSION,
 } from './support.js';
 
+interface BgpConfig {
+  services: { vip: string }[];
+  bgp: { bfd?: unknown; peers: { passwordFile?: string }[] };
+}
+
 /*
  * The chart (deploy/helm/portlb) rendered by a real helm (scripts/build-helm.sh builds it from its
  * Go module): the same objects as kustomize for each overlay's settings, and values its schema or
@@ -72,8 +77,8 @@ describe('the chart', () => {
     for (const name of names(changed.objects)) expect(names(before.objects)).not.toContain(name);
     const volume = podSpec(lbDeployment(changed.objects)).volumes?.find((v) => v.name === 'config');
     expect(names(changed.objects)).toContain(volume?.configMap?.name);
-    // The grace period follows drain.seconds: 20 s of drain + 20 s for the rest.
-    expect(podSpec(lbDeployment(changed.objects)).terminationGracePeriodSeconds).toBe(40);
+    // The grace period follows drain.seconds: 20 s of drain + 10 s of next-hop wait + 20 s.
+    expect(podSpec(lbDeployment(changed.objects)).terminationGracePeriodSeconds).toBe(50);
   });
 
   it('takes the config as a map in a values file too, shipping the same config', async () => {
@@ -106,6 +111,12 @@ describe('the chart', () => {
       "at '/nodeAgent/namespace'",
     ],
     ['no config at all', [], "at '/config': got null, want string or object"],
+    [
+      'a negative next-hop wait',
+      ['--set', 'lb.shutdown.nextHopWaitSeconds=-1'],
+      "at '/lb/shutdown/nextHopWaitSeconds'",
+    ],
+    ['a Secret name that is no DNS name', ['--set', 'bgp.md5Secret=MD5_Key'], "at '/bgp/md5Secret'"],
   ])('refuses %s, naming the field', async (_, args, message) => {
     const helm = await helmTemplate(
       args.length === 0 ? args : ['--set-file', `config=${overlayDir('aws')}/config.yaml`, ...args],
@@ -140,6 +151,8 @@ describe('the chart', () => {
   it.each([
     ['bgp', `localhost/portlb-exabgp:${VERSION}`, false, false],
     ['aws', `localhost/portlb:${VERSION}`, true, false],
+    // Every LB writes its own routes: no Lease.
+    ['gcp', `localhost/portlb:${VERSION}`, false, false],
     // auto may pick bgp (exabgp) or aws (the Lease), and reads its Node first (get).
     ['auto', `localhost/portlb-exabgp:${VERSION}`, true, true],
   ])('mode %s: sidecar image %s, Lease %s, get nodes %s', async (mode, image, lease, getNodes) => {
@@ -152,11 +165,105 @@ describe('the chart', () => {
     const helm = await helmTemplate(['-f', values]);
     expect(helm.stderr).toBe('');
     expect(podSpec(lbDeployment(helm.objects)).containers.map((c) => c.image)).toEqual([image]);
+    // The data plane in every mode, from the portlb image; no bfdd without bgp.bfd.
+    expect(podSpec(lbDeployment(helm.objects)).initContainers?.map((c) => [c.name, c.image])).toEqual([
+      ['dataplane', `localhost/portlb:${VERSION}`],
+    ]);
     expect(helm.objects.some((o) => o.kind === 'Lease')).toBe(lease);
     const nodes = helm.objects.find(
       (o): o is V1ClusterRole & Manifest => o.metadata.name === 'portlb-read-nodes',
     );
     expect(nodes?.rules?.flatMap((r) => r.verbs).includes('get')).toBe(getNodes);
+  });
+
+  /** The onprem-bgp overlay's config with `change` applied, as a values file. */
+  async function bgpValues(name: string, change: (config: BgpConfig) => void): Promise<string> {
+    const config = parse(await readFile(`${overlayDir('onprem-bgp')}/config.yaml`, 'utf8')) as BgpConfig;
+    change(config);
+    const values = join(dir, `${name}.yaml`);
+    await writeFile(values, JSON.stringify({ config }));
+    return values;
+  }
+
+  it('runs bfdd only where config.bgp.bfd is set, and mounts the keys only where peers have one', async () => {
+    const plain = await helmTemplate([
+      '-f',
+      await bgpValues('no-bfd', (c) => {
+        delete c.bgp.bfd;
+        for (const peer of c.bgp.peers) delete peer.passwordFile;
+      }),
+    ]);
+    expect(plain.stderr).toBe('');
+    const pod = podSpec(lbDeployment(plain.objects));
+    expect(pod.initContainers?.map((c) => c.name)).toEqual(['dataplane']);
+    expect(pod.volumes?.map((v) => v.name)).toEqual(['config', 'tmp']);
+    expect(pod.containers[0]?.volumeMounts?.map((m) => m.name)).toEqual(['config', 'tmp']);
+    // The same config with both turned on is what the overlay renders (the test above).
+  });
+
+  it('mounts the md5Secret in the directory of the key files, however it is named', async () => {
+    const helm = await helmTemplate([
+      '-f',
+      await bgpValues('keys', (c) => {
+        for (const peer of c.bgp.peers) peer.passwordFile = '/var/run/secrets/bgp/rr-key';
+      }),
+      '--set',
+      'bgp.md5Secret=site-bgp-keys',
+    ]);
+    expect(helm.stderr).toBe('');
+    const pod = podSpec(lbDeployment(helm.objects));
+    expect(pod.volumes).toContainEqual({
+      name: 'bgp-md5',
+      secret: { secretName: 'site-bgp-keys', defaultMode: 0o440 },
+    });
+    expect(pod.containers[0]?.volumeMounts).toContainEqual({
+      name: 'bgp-md5',
+      mountPath: '/var/run/secrets/bgp',
+      readOnly: true,
+    });
+  });
+
+  it.each([
+    [
+      'key files in two directories',
+      (c: BgpConfig) => {
+        const [first] = c.bgp.peers;
+        if (first) first.passwordFile = '/etc/other/rr.key';
+      },
+      'config.bgp.peers[].passwordFile: the key files are in /etc/other, /etc/portlb-bgp',
+    ],
+    [
+      'a key file inside the config’s own mount',
+      (c: BgpConfig) => {
+        const [first] = c.bgp.peers;
+        if (first) first.passwordFile = '/etc/portlb/rr.key';
+      },
+      'config.bgp.peers[0].passwordFile: "/etc/portlb/rr.key" is inside /etc/portlb',
+    ],
+  ])('refuses %s, naming the field', async (name, change, message) => {
+    const helm = await helmTemplate(['-f', await bgpValues(name.replace(/\W+/g, '-'), change)]);
+    expect(helm.code).not.toBe(0);
+    expect(helm.stderr).toContain(message);
+  });
+
+  it.each([
+    ['an IPv4 VIP', '203.0.113.0/28', true, ['net.ipv4.ip_forward']],
+    ['an IPv6 VIP', '2001:db8:1::/124', true, ['net.ipv6.conf.all.forwarding']],
+    ['dataPlane.sysctls=false', '203.0.113.0/28', false, undefined],
+  ])('sets the forwarding sysctls the data plane needs: %s', async (name, vip, sysctls, names) => {
+    const values = await bgpValues(`vip-${name.replace(/\W+/g, '-')}`, (c) => {
+      const [service] = c.services;
+      if (service) service.vip = vip;
+    });
+    const helm = await helmTemplate(['-f', values, '--set', `dataPlane.sysctls=${sysctls}`]);
+    expect(helm.stderr).toBe('');
+    const context = podSpec(lbDeployment(helm.objects)).securityContext;
+    expect(context?.sysctls?.map((s) => [s.name, s.value])).toEqual(names?.map((n) => [n, '1']));
+  });
+
+  it('takes the next-hop wait into the grace period: drain.seconds + wait + 20', async () => {
+    const helm = await helmOverlay('gcp', '--set', 'lb.shutdown.nextHopWaitSeconds=0');
+    expect(podSpec(lbDeployment(helm.objects)).terminationGracePeriodSeconds).toBe(10 + 0 + 20);
   });
 
   it('passes helm lint, and carries the version package.json has', async () => {

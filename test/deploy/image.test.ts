@@ -1,7 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { shippedCli } from '../../src/system/shipped.js';
-import { container, kustomize, lbDeployment, nodeAgentDaemonSet, overlayDir, podSpec } from './support.js';
+import {
+  allContainers,
+  container,
+  kustomize,
+  lbDeployment,
+  nodeAgentDaemonSet,
+  overlayDir,
+  podSpec,
+  VERSION,
+} from './support.js';
 
 /*
  * deploy/image/Containerfile and scripts/build-images.sh, read: the image runs what `npm run build`
@@ -47,7 +56,7 @@ describe('deploy/image/Containerfile', () => {
     expect(pkg.devDependencies.node).toMatch(/^24\./);
   });
 
-  it('brings what the modes call: ip for the node agent; exabgp and FRR (bfdd) in the bgp image', async () => {
+  it('brings what the containers call: ip (node agent), nft and conntrack (data plane); exabgp and FRR (bfdd) in the bgp image', async () => {
     const steps = await instructions();
     expect(steps).toContainEqual({ op: 'ARG', args: 'PACKAGES=iproute2' });
     expect(steps.find((s) => s.op === 'RUN')?.args).toMatch(
@@ -57,9 +66,17 @@ describe('deploy/image/Containerfile', () => {
       ([, image, packages]) => [image, packages],
     );
     expect(builds).toEqual([
-      ['PORTLB_IMAGE', 'iproute2'],
+      ['PORTLB_IMAGE', 'iproute2 nftables conntrack'],
       ['EXABGP_IMAGE', 'iproute2 exabgp frr'],
     ]);
+    // And the manifests run each container from the image that has what it calls.
+    const objects = await kustomize(overlayDir('onprem-bgp'));
+    const images = Object.fromEntries(allContainers(lbDeployment(objects)).map((c) => [c.name, c.image]));
+    expect(images).toEqual({
+      dataplane: `localhost/portlb:${VERSION}`,
+      bfdd: `localhost/portlb-exabgp:${VERSION}`,
+      portlb: `localhost/portlb-exabgp:${VERSION}`,
+    });
   });
 
   it('runs as the uid the manifests run it as, which has a passwd entry (os.userInfo needs one)', async () => {
@@ -68,7 +85,8 @@ describe('deploy/image/Containerfile', () => {
     expect(steps.find((s) => s.op === 'RUN')?.args).toContain('useradd --system --uid 65532 --gid 65532');
     const objects = await kustomize(overlayDir('onprem-bgp'));
     expect(podSpec(lbDeployment(objects)).securityContext?.runAsUser).toBe(65532);
-    // The node agent alone runs as root, for NET_ADMIN (test/deploy/k8s.test.ts says why).
+    // Root only where capabilities are added (test/deploy/k8s.test.ts says why): the node agent,
+    // and in the LB pods the data plane and bfdd.
     expect(container(nodeAgentDaemonSet(objects), 'node-agent').securityContext?.runAsUser).toBe(0);
   });
 });

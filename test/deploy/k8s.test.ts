@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type {
   V1ClusterRoleBinding,
+  V1DaemonSet,
+  V1Deployment,
   V1Lease,
   V1PodDisruptionBudget,
   V1Role,
@@ -14,12 +16,15 @@ import { agentKubernetes } from '../../src/agent/agent.js';
 import { agentListen } from '../../src/agent/listen.js';
 import { type Config, parseConfig, parseYaml } from '../../src/config/load.js';
 import {
+  allContainers,
   checkOverlay,
   configsOf,
   container,
   differing,
   find,
+  keyFiles,
   kustomize,
+  LB_CAPABILITIES,
   lbDeployment,
   type Manifest,
   nodeAgentDaemonSet,
@@ -27,6 +32,8 @@ import {
   type Overlay,
   overlayDir,
   podSpec,
+  readsKeys,
+  secretMounts,
   selectorLabels,
   VERSION,
   validate,
@@ -40,8 +47,13 @@ import {
  * server); images and capabilities in a container: test/integration/images-run.test.ts.
  */
 
-/** What a SIGTERM'd sidecar may take beyond drain.seconds: exabgp's withdraw ack (5 s, src/modes/bgp.ts), stopping exabgp (5 s, supervisor), and flushing Events. */
-const SHUTDOWN_BEYOND_DRAIN_S = 15;
+/**
+ * What a SIGTERM'd sidecar may take beyond drain.seconds: exabgp's withdraw ack (5 s), the wait
+ * for the router to stop using this next hop (NEXT_HOP_WAIT_S), stopping exabgp (5 s), and
+ * flushing Events; then the native sidecars stop.
+ */
+const NEXT_HOP_WAIT_S = 10;
+const SHUTDOWN_BEYOND_DRAIN_S = 5 + NEXT_HOP_WAIT_S + 5 + 1;
 const DOWNWARD_API = {
   POD_NAME: 'metadata.name',
   POD_NAMESPACE: 'metadata.namespace',
@@ -49,10 +61,21 @@ const DOWNWARD_API = {
   NODE_NAME: 'spec.nodeName',
   HOST_IP: 'status.hostIP',
 };
+const PORTLB_IMAGE = `localhost/portlb:${VERSION}`;
+const EXABGP_IMAGE = `localhost/portlb-exabgp:${VERSION}`;
 /** The sidecar's image per overlay: bgp needs exabgp beside portlb, in the container it supervises it from. */
 const SIDECAR_IMAGE: Record<Overlay, string> = {
-  'onprem-bgp': `localhost/portlb-exabgp:${VERSION}`,
-  aws: `localhost/portlb:${VERSION}`,
+  'onprem-bgp': EXABGP_IMAGE,
+  aws: PORTLB_IMAGE,
+  gcp: PORTLB_IMAGE,
+  'gcp-pubsub': PORTLB_IMAGE,
+};
+/** What each overlay's cloud adds to the sidecar's ServiceAccount: the identity it acts as. */
+const SERVICE_ACCOUNT_ANNOTATIONS: Record<Overlay, string[]> = {
+  'onprem-bgp': [],
+  aws: ['eks.amazonaws.com/role-arn'],
+  gcp: ['iam.gke.io/gcp-service-account'],
+  'gcp-pubsub': ['iam.gke.io/gcp-service-account'],
 };
 
 const rendered = new Map<Overlay, Manifest[]>();
@@ -91,7 +114,7 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
       'web/web-lb',
     ]);
     for (const { text: inside } of shipped) expect(inside).toBe(text);
-    const result = await validate(text);
+    const result = await validate(text, secretMounts(lbDeployment(objectsOf(overlay))));
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain(`valid (mode ${configOf(overlay).mode}`);
     expect(await checkOverlay(overlayDir(overlay))).toEqual([]);
@@ -126,36 +149,160 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     expect(sidecar.image).toBe(SIDECAR_IMAGE[overlay]);
   });
 
-  it('gives the sidecar time to withdraw and drain, and starts the withdraw at SIGTERM', () => {
-    const pod = podSpec(lbDeployment(objectsOf(overlay)));
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
-      configOf(overlay).drain.seconds + SHUTDOWN_BEYOND_DRAIN_S,
-    );
-    // A preStop hook would run before SIGTERM and so only delay the withdraw.
-    expect(container(lbDeployment(objectsOf(overlay)), 'portlb').lifecycle).toBeUndefined();
+  it('runs the data plane as a native sidecar: started first, stopped last, its /readyz gating the pod', () => {
+    const config = configOf(overlay);
+    const deployment = lbDeployment(objectsOf(overlay));
+    const pod = podSpec(deployment);
+    const dataPlane = pod.initContainers?.[0];
+    expect(dataPlane?.name).toBe('dataplane');
+    expect(dataPlane?.restartPolicy).toBe('Always');
+    expect(dataPlane?.image).toBe(PORTLB_IMAGE);
+    expect(dataPlane?.args).toEqual(['dataplane', '--config', '/etc/portlb/config.yaml']);
+    expect(dataPlane?.ports).toEqual([
+      { name: 'dataplane', containerPort: portOf(config.dataPlane?.listen ?? '') },
+    ]);
+    expect(dataPlane?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'dataplane' });
+    expect(dataPlane?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'dataplane' });
+    // The config alone: it reads no key (checked below).
+    expect(dataPlane?.volumeMounts).toEqual([{ name: 'config', mountPath: '/etc/portlb', readOnly: true }]);
+    expect(dataPlane?.env).toBeUndefined();
+    // The health gate goes through the data plane, so an LB whose rules cannot serve withdraws.
+    expect(config.dataPlane?.kind).toBe('nftables');
+    expect(config.health.probe.through).toBe('vip');
+    // Forwarding in the pod's namespace for every VIP family the config has (unsafe sysctls:
+    // the kubelet allowlist, deploy/README.md).
+    const families = new Set(config.services.map((svc) => (svc.vip.includes(':') ? 6 : 4)));
+    expect(pod.securityContext?.sysctls).toEqual([
+      ...(families.has(4) ? [{ name: 'net.ipv4.ip_forward', value: '1' }] : []),
+      ...(families.has(6) ? [{ name: 'net.ipv6.conf.all.forwarding', value: '1' }] : []),
+    ]);
   });
 
-  it('asks for no privilege in the LB pods: non-root, read-only, no capability', () => {
+  it('runs bfdd beside exabgp exactly where the config turns BFD on, from its rendered config', () => {
+    const config = configOf(overlay);
+    const deployment = lbDeployment(objectsOf(overlay));
+    const pod = podSpec(deployment);
+    const bfdd = pod.initContainers?.find((c) => c.name === 'bfdd');
+    if (config.bgp?.bfd === undefined) {
+      expect(bfdd).toBeUndefined();
+      return;
+    }
+    expect(config.mode).toBe('bgp');
+    // After the data plane: it starts after it and is stopped before it.
+    expect(pod.initContainers?.map((c) => c.name)).toEqual(['dataplane', 'bfdd']);
+    expect(bfdd?.restartPolicy).toBe('Always');
+    expect(bfdd?.image).toBe(EXABGP_IMAGE);
+    expect(bfdd?.command).toEqual(['sh', '-c']);
+    const [script = ''] = bfdd?.args ?? [];
+    expect(script).toMatch(
+      /^portlb render bfdd --config \/etc\/portlb\/config\.yaml >\/run\/frr\/bfdd\.conf && exec \/usr\/lib\/frr\/bfdd -f \/run\/frr\/bfdd\.conf /,
+    );
+    // Every path FRR would write is in its own memory volume; no TCP vty.
+    expect(script).toContain('-z /run/frr/zserv.api --vty_socket /run/frr -i /run/frr/bfdd.pid');
+    expect(script).toContain('-P 0');
+    // What `render bfdd` reads of the Downward API: the session address, the node, the next hop.
+    expect(
+      Object.fromEntries((bfdd?.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath])),
+    ).toEqual({ POD_IP: 'status.podIP', NODE_NAME: 'spec.nodeName', HOST_IP: 'status.hostIP' });
+    expect(bfdd?.volumeMounts).toEqual([
+      { name: 'config', mountPath: '/etc/portlb', readOnly: true },
+      { name: 'frr', mountPath: '/run/frr' },
+    ]);
+    expect(pod.volumes).toContainEqual({ name: 'frr', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+  });
+
+  it('mounts the TCP-MD5 key Secret where the config names it, in exactly the containers that read it: the sidecar', async () => {
+    const objects = objectsOf(overlay);
+    const keys = keyFiles(await readFile(`${overlayDir(overlay)}/config.yaml`, 'utf8'));
+    const secretsOf = (workload: V1Deployment | V1DaemonSet) =>
+      (podSpec(workload).volumes ?? []).filter((v) => v.secret !== undefined);
+    // Every container loads the config, each checking only the files it reads (FILES_CHECKED).
+    for (const workload of [lbDeployment(objects), nodeAgentDaemonSet(objects)]) {
+      for (const c of allContainers(workload)) {
+        const loads = [...(c.args ?? []), ...(c.command ?? [])]
+          .join(' ')
+          .includes('--config /etc/portlb/config.yaml');
+        expect(loads, c.name).toBe(true);
+      }
+    }
+    // The node agent reads no key, so it mounts no Secret, in any overlay.
+    expect(secretsOf(nodeAgentDaemonSet(objects))).toEqual([]);
+    const deployment = lbDeployment(objects);
+    if (keys.length === 0) {
+      expect(secretsOf(deployment)).toEqual([]);
+      return;
+    }
+    const [mount, ...others] = secretMounts(deployment);
+    expect(others).toEqual([]);
+    for (const key of keys) expect(key.startsWith(`${mount}/`), key).toBe(true);
+    expect(secretsOf(deployment)).toEqual([
+      { name: 'bgp-md5', secret: { secretName: 'portlb-bgp-md5', defaultMode: 0o440 } },
+    ]);
+    const mounting = allContainers(deployment).filter((c) =>
+      (c.volumeMounts ?? []).some((m) => m.name === 'bgp-md5'),
+    );
+    const reading = allContainers(deployment).filter(readsKeys);
+    expect(reading.map((c) => c.name)).toEqual(['portlb']);
+    expect(mounting.map((c) => c.name)).toEqual(reading.map((c) => c.name));
+    expect(container(deployment, 'portlb').volumeMounts).toContainEqual({
+      name: 'bgp-md5',
+      mountPath: mount,
+      readOnly: true,
+    });
+    // 0440 with the pod's fsGroup: the sidecar (uid 65532) reads it.
+    expect(podSpec(deployment).securityContext?.fsGroup).toBe(65532);
+  });
+
+  it('gives the sidecar time to withdraw, wait for the router and drain, and starts the withdraw at SIGTERM', () => {
+    const config = configOf(overlay);
+    const deployment = lbDeployment(objectsOf(overlay));
+    const pod = podSpec(deployment);
+    // The formula (deploy/README.md "Stopping"): drain.seconds + the next-hop wait + 20.
+    expect(pod.terminationGracePeriodSeconds).toBe(config.drain.seconds + NEXT_HOP_WAIT_S + 20);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+      config.drain.seconds + SHUTDOWN_BEYOND_DRAIN_S,
+    );
+    // A preStop hook would run before SIGTERM and so only delay the withdraw; the data plane
+    // outlives the sidecar as a native sidecar, without a hook that sleeps.
+    for (const c of allContainers(deployment)) expect(c.lifecycle, c.name).toBeUndefined();
+  });
+
+  it('asks each container for what it uses and no more: no privilege, read-only, non-root but where capabilities are added', () => {
     const deployment = lbDeployment(objectsOf(overlay));
     const pod = podSpec(deployment);
     expect(pod.hostNetwork).toBeUndefined();
-    expect(pod.securityContext).toEqual({
+    expect(pod.hostPID).toBeUndefined();
+    expect(pod.shareProcessNamespace).toBeUndefined();
+    const { sysctls: _, ...podContext } = pod.securityContext ?? {};
+    expect(podContext).toEqual({
       runAsNonRoot: true,
       runAsUser: 65532,
       runAsGroup: 65532,
+      fsGroup: 65532,
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    for (const c of pod.containers) {
+    for (const c of allContainers(deployment)) {
+      const wanted = LB_CAPABILITIES[c.name];
+      expect(wanted, `${c.name}: a container nobody accounted for`).toBeDefined();
+      const capabilities = wanted?.length ? { drop: ['ALL'], add: wanted } : { drop: ['ALL'] };
+      // Kubernetes grants added capabilities to uid 0 only (no ambient capabilities).
+      const user = wanted?.length ? { runAsNonRoot: false, runAsUser: 0, runAsGroup: 0 } : {};
       expect(c.securityContext, c.name).toEqual({
+        ...user,
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
-        capabilities: { drop: ['ALL'] },
+        capabilities,
       });
     }
-    // The only writable place: /tmp (exabgp's config, Node's compile cache), in memory.
+    // The only writable places are in memory: /tmp (exabgp's config, Node's compile cache) and
+    // bfdd's /run/frr.
     const sidecar = container(deployment, 'portlb');
     expect(sidecar.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
     expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } });
+    for (const v of pod.volumes ?? []) {
+      if (v.emptyDir) expect(v.emptyDir.medium, v.name).toBe('Memory');
+      expect(v.hostPath, v.name).toBeUndefined();
+    }
   });
 
   it('runs the node agent on the host network as root with NET_ADMIN only, for the LB pods’ namespace', () => {
@@ -225,32 +372,73 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
   });
 });
 
+/**
+ * An LB Deployment without what bgp mode adds (lb-bgp.yaml): the sidecar's exabgp image, the key's
+ * Secret and bfdd. What is left must be the same in every overlay.
+ */
+function withoutBgp(deployment: V1Deployment & Manifest): Manifest {
+  const copy = structuredClone(deployment);
+  const pod = copy.spec?.template.spec;
+  if (pod === undefined) throw new Error('no pod template');
+  const sidecar = pod.containers[0];
+  if (sidecar?.image === EXABGP_IMAGE) sidecar.image = PORTLB_IMAGE;
+  pod.initContainers = pod.initContainers?.filter((c) => c.name !== 'bfdd');
+  for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+    c.volumeMounts = c.volumeMounts?.filter((m) => m.name !== 'bgp-md5');
+  }
+  pod.volumes = pod.volumes?.filter((v) => v.name !== 'bgp-md5' && v.name !== 'frr');
+  return JSON.parse(JSON.stringify(copy).replace(/"name":"web-lb-[a-z0-9]{10}"/g, '"name":"web-lb"'));
+}
+
 describe('what the overlays differ in', () => {
-  it('only the config, the sidecar’s image and AWS’s extras (the Lease, its Role, the IAM role)', () => {
-    const [bgp, aws] = [objectsOf('onprem-bgp'), objectsOf('aws')];
-    expect(differing(bgp, aws)).toEqual(
-      [
-        'ConfigMap portlb-system/portlb-node-agent',
-        'ConfigMap web/web-lb',
-        'Deployment web/web-lb',
+  it('only the config, what bgp brings to the LB pods, and each cloud’s extras: the node agent is the same everywhere', () => {
+    const configMaps = ['ConfigMap portlb-system/portlb-node-agent', 'ConfigMap web/web-lb'];
+    const extras: Record<Overlay, string[]> = {
+      'onprem-bgp': ['Deployment web/web-lb'],
+      aws: [
         'Lease web/portlb-leader',
         'Role web/portlb-sidecar-lease',
         'RoleBinding web/portlb-sidecar-lease',
         'ServiceAccount web/portlb-sidecar',
-      ].sort(),
-    );
-    // The Deployment differs in the image alone.
-    const withImage = (image: string) => {
-      const copy = structuredClone(lbDeployment(bgp));
-      const sidecar = copy.spec?.template.spec?.containers[0];
-      if (sidecar) sidecar.image = image;
-      return copy;
+      ],
+      gcp: ['ServiceAccount web/portlb-sidecar'],
+      'gcp-pubsub': ['ServiceAccount web/portlb-sidecar'],
     };
-    const unhashed = (d: Manifest) =>
-      JSON.stringify(d).replace(/"name":"web-lb-[a-z0-9]{10}"/g, '"name":"web-lb"');
-    expect(unhashed(withImage(SIDECAR_IMAGE.aws))).toBe(unhashed(lbDeployment(aws)));
-    const account = find<V1ServiceAccount & Manifest>(aws, 'ServiceAccount', 'portlb-sidecar');
-    expect(Object.keys(account.metadata.annotations ?? {})).toEqual(['eks.amazonaws.com/role-arn']);
+    for (const a of OVERLAYS) {
+      for (const b of OVERLAYS.filter((o) => o !== a)) {
+        const cloud = a.startsWith('gcp') && b.startsWith('gcp') ? [] : [...extras[a], ...extras[b]];
+        expect(differing(objectsOf(a), objectsOf(b)), `${a} vs ${b}`).toEqual(
+          [...new Set([...configMaps, ...cloud])].sort(),
+        );
+      }
+    }
+    // The Deployment differs in what bgp adds alone.
+    const [first, ...rest] = OVERLAYS.map((o) => withoutBgp(lbDeployment(objectsOf(o))));
+    for (const other of rest) expect(other).toEqual(first);
+    // The ServiceAccount in the identity each cloud gives it, and nothing else.
+    for (const overlay of OVERLAYS) {
+      const account = find<V1ServiceAccount & Manifest>(
+        objectsOf(overlay),
+        'ServiceAccount',
+        'portlb-sidecar',
+      );
+      expect(Object.keys(account.metadata.annotations ?? {}), overlay).toEqual(
+        SERVICE_ACCOUNT_ANNOTATIONS[overlay],
+      );
+    }
+  });
+
+  it('gcp and gcp-pubsub: the same objects, the config differing in gcp.publish (and its topic) alone', async () => {
+    const [routes, pubsub] = await Promise.all(
+      ['gcp', 'gcp-pubsub'].map(async (o) =>
+        parseYaml(await readFile(`${overlayDir(o)}/config.yaml`, 'utf8'), o),
+      ),
+    );
+    const { gcp: a, ...restA } = routes as { gcp: Record<string, unknown> };
+    const { gcp: b, ...restB } = pubsub as { gcp: Record<string, unknown> };
+    expect(restB).toEqual(restA);
+    expect({ ...b, publish: 'routes', topic: undefined }).toEqual({ ...a, topic: undefined });
+    expect([configOf('gcp').gcp?.publish, configOf('gcp-pubsub').gcp?.publish]).toEqual(['routes', 'pubsub']);
   });
 
   it('aws: ships the Lease the config names, and lets the sidecar use that one only', () => {

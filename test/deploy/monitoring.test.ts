@@ -187,7 +187,7 @@ describe('the Grafana dashboard', () => {
     expect(result.stdout).toContain(`SUCCESS: ${recorded.length} rules found`);
   });
 
-  it('shows the convergence histogram and the next hops of each VIP', () => {
+  it('shows the convergence histogram, the next hops of each VIP and failed publishes', () => {
     const panel = (title: RegExp) => dashboard.panels.find((p) => title.test(p.title));
     expect(panel(/^Reconcile duration \(/)).toMatchObject({ type: 'heatmap' });
     expect(panel(/^Reconcile duration \(/)?.targets[0]?.expr).toMatch(
@@ -197,5 +197,9 @@ describe('the Grafana dashboard', () => {
       /^count by \(vip\) \(portlb_bgp_announced_routes/,
     );
     expect(panel(/next hops per VIP on each node/)?.targets[0]?.expr).toBe('portlb_node_route_nexthops');
+    // The failures behind PortlbPublishFailing, per pod and report.
+    expect(panel(/^Failed publishes/)?.targets[0]?.expr).toMatch(
+      /^sum by \(pod, what\) \(increase\(portlb_publish_failures_total\{/,
+    );
   });
 });

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -18,9 +18,10 @@ import type {
   V1Deployment,
   V1PodSpec,
 } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import type { FileKind } from '../../src/config/files.js';
 
-export const OVERLAYS = ['onprem-bgp', 'aws'] as const;
+export const OVERLAYS = ['onprem-bgp', 'aws', 'gcp', 'gcp-pubsub'] as const;
 export type Overlay = (typeof OVERLAYS)[number];
 export const overlayDir = (overlay: string) => `deploy/k8s/overlays/${overlay}`;
 export const CHART = 'deploy/helm/portlb';
@@ -106,23 +107,129 @@ export function container(workload: V1Deployment | V1DaemonSet, name: string): V
   return found;
 }
 
+/** Every container of a pod: the native sidecars (init containers) first, as the kubelet starts them. */
+export function allContainers(workload: V1Deployment | V1DaemonSet): V1Container[] {
+  const pod = podSpec(workload);
+  return [...(pod.initContainers ?? []), ...pod.containers];
+}
+
+/**
+ * The capabilities each container of the LB pods adds (every one drops ALL first), and why; the
+ * manifests must ask for exactly these, and test/integration/images-run.test.ts shows each one is
+ * needed by running the container without it.
+ */
+export const LB_CAPABILITIES: Record<string, readonly string[]> = {
+  // exabgp dials out, TCP-MD5 included; the cloud modes call APIs: nothing.
+  portlb: [],
+  // nft and conntrack in the pod's network namespace.
+  dataplane: ['NET_ADMIN'],
+  // FRR's privilege separation: it sets its groups and uid (SETGID, SETUID) and keeps the rest
+  // permitted for the calls that need them, refusing to start without any of them.
+  bfdd: ['SETUID', 'SETGID', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_ADMIN'],
+};
+
+/**
+ * The files each container's command checks when it loads the config (the `checkFiles` of its
+ * `loadConfig` in src/cli): the sidecar all of them, since its exabgp reads the TCP-MD5 keys; the
+ * data plane and the node agent a kubeconfig alone; `render bfdd` none. The manifests mount the
+ * key Secret in exactly the containers that check the keys, and
+ * test/integration/images-run.test.ts runs each container's own command with its own mounts.
+ */
+export const FILES_CHECKED: Record<string, readonly FileKind[]> = {
+  portlb: ['tcp-md5-key', 'kubeconfig'],
+  dataplane: ['kubeconfig'],
+  bfdd: [],
+  'node-agent': ['kubeconfig'],
+};
+
+/** Whether a container's command reads the TCP-MD5 keys, and so needs their Secret. */
+export function readsKeys(c: V1Container): boolean {
+  const kinds = FILES_CHECKED[c.name];
+  if (kinds === undefined) throw new Error(`${c.name}: a container nobody accounted for in FILES_CHECKED`);
+  return kinds.includes('tcp-md5-key');
+}
+
+/** Where a workload's containers mount Secrets (the TCP-MD5 keys in bgp mode), each path once. */
+export function secretMounts(workload: V1Deployment | V1DaemonSet): string[] {
+  const secrets = new Set(
+    (podSpec(workload).volumes ?? []).filter((v) => v.secret !== undefined).map((v) => v.name),
+  );
+  const paths = allContainers(workload).flatMap((c) =>
+    (c.volumeMounts ?? []).filter((m) => secrets.has(m.name)).map((m) => m.mountPath),
+  );
+  return [...new Set(paths)];
+}
+
+/** The Deployment or DaemonSet whose pods mount a ConfigMap. */
+export function workloadMounting(
+  objects: readonly Manifest[],
+  configMap: string,
+): V1Deployment | V1DaemonSet {
+  const found = objects
+    .filter(
+      (o): o is (V1Deployment | V1DaemonSet) & Manifest => o.kind === 'Deployment' || o.kind === 'DaemonSet',
+    )
+    .find((w) => (podSpec(w).volumes ?? []).some((v) => v.configMap?.name === configMap));
+  if (found === undefined) throw new Error(`no workload mounts the ConfigMap ${configMap}`);
+  return found;
+}
+
+/** The key files a config names (bgp.peers[].passwordFile, the router's): what a Secret must hold. */
+export function keyFiles(text: string): string[] {
+  const bgp = (
+    parse(text) as {
+      bgp?: { peers?: { passwordFile?: string }[]; topology?: { router?: { passwordFile?: string } } };
+    }
+  ).bgp;
+  const files = [...(bgp?.peers ?? []).map((p) => p.passwordFile), bgp?.topology?.router?.passwordFile];
+  return [...new Set(files.filter((f): f is string => f !== undefined))];
+}
+
 /** The portlb configs the rendered ConfigMaps carry, by `namespace/name`. */
-export function configsOf(objects: readonly Manifest[]): { where: string; text: string }[] {
+export function configsOf(objects: readonly Manifest[]): { where: string; name: string; text: string }[] {
   return objects
     .filter((o): o is V1ConfigMap & Manifest => o.kind === 'ConfigMap')
     .flatMap((cm) => {
       const text = cm.data?.['config.yaml'];
-      return text === undefined ? [] : [{ where: `${cm.metadata.namespace}/${cm.metadata.name}`, text }];
+      const { name, namespace } = cm.metadata;
+      return text === undefined ? [] : [{ where: `${namespace}/${name}`, name, text }];
     });
 }
 
-/** `portlb validate` of the shipped bundle on a config's text. */
-export async function validate(text: string): Promise<Run> {
+/**
+ * `portlb validate` of the shipped bundle on a config's text, as a container sees it that mounts
+ * Secrets at `secretDirs`: each becomes a directory here holding a placeholder for every key file
+ * the config names inside it (the keys are the site's, never in the repository), and the config
+ * names that directory instead. A key file outside every Secret stays missing, and validate says so.
+ * `fileChecks: false` is `validate --no-file-checks`, for a config no container that reads a key
+ * loads.
+ */
+export async function validate(
+  text: string,
+  secretDirs: readonly string[] = [],
+  fileChecks = true,
+): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'portlb-deploy-'));
   try {
+    let staged = text;
+    for (const [i, mount] of secretDirs.entries()) {
+      const here = join(dir, `secret-${i}`);
+      await mkdir(here);
+      for (const file of keyFiles(text).filter((f) => f.startsWith(`${mount}/`))) {
+        await writeFile(join(here, file.slice(mount.length + 1)), 'placeholder\n');
+      }
+      staged = staged.replaceAll(`${mount}/`, `${here}/`);
+    }
     const file = join(dir, 'config.yaml');
-    await writeFile(file, text);
-    return await run('node_modules/.bin/node', ['dist/cli/portlb.mjs', 'validate', '--config', file]);
+    await writeFile(file, staged);
+    const checks = fileChecks ? [] : ['--no-file-checks'];
+    return await run('node_modules/.bin/node', [
+      'dist/cli/portlb.mjs',
+      'validate',
+      '--config',
+      file,
+      ...checks,
+    ]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -130,7 +237,10 @@ export async function validate(text: string): Promise<Run> {
 
 /**
  * The checks an overlay must pass before it is applied: it renders, and every config it ships is
- * valid. Returns the problems, each naming where it is, with the validator's own message.
+ * valid where it is read: with the Secrets its pods mount where a container reads the keys
+ * (FILES_CHECKED), else without the file checks (validate checks every file or none; the one other
+ * file, a kubeconfig, no overlay names). Returns the problems, each naming where it is, with the
+ * validator's own message.
  */
 export async function checkOverlay(dir: string): Promise<string[]> {
   let objects: Manifest[];
@@ -142,8 +252,10 @@ export async function checkOverlay(dir: string): Promise<string[]> {
   const configs = configsOf(objects);
   if (configs.length === 0) return [`${dir}: no ConfigMap carries a config.yaml`];
   const problems: string[] = [];
-  for (const { where, text } of configs) {
-    const result = await validate(text);
+  for (const { where, name, text } of configs) {
+    const workload = workloadMounting(objects, name);
+    const keys = allContainers(workload).some(readsKeys);
+    const result = await validate(text, keys ? secretMounts(workload) : [], keys);
     if (result.code !== 0) problems.push(`${dir}: ConfigMap ${where}: ${result.stderr.trim()}`);
   }
   return problems;

@@ -362,7 +362,7 @@ describe('aws mode (sidecar) against moto', () => {
       { NODE_NAME: 'node-0', HOST_IP: node(0).ip },
       {
         backend: { address: '127.0.0.1', port },
-        health: { intervalSeconds: 0.1, timeoutSeconds: 0.5, rise: 1, fall: 1 },
+        health: { intervalSeconds: 0.1, timeoutSeconds: 0.1, rise: 1, fall: 1 },
       },
     );
     const runtime = await createAwsMode(
@@ -400,7 +400,7 @@ describe('aws mode (sidecar) against moto', () => {
       { NODE_NAME: 'node-1', HOST_IP: node(1).ip },
       {
         backend: { address: '127.0.0.1', port },
-        health: { intervalSeconds: 0.1, timeoutSeconds: 0.5, rise: 1, fall: 1 },
+        health: { intervalSeconds: 0.1, timeoutSeconds: 0.1, rise: 1, fall: 1 },
       },
     );
     const metrics = createMetrics({ defaults: false });

@@ -57,7 +57,7 @@ export function sidecarConfig(overrides: Record<string, unknown> = {}) {
       communities: ['65000:100'],
       topology: { router: { address: '10.77.0.9' } },
     },
-    health: { intervalSeconds: 0.2, timeoutSeconds: 0.5, rise: 1, fall: 1 },
+    health: { intervalSeconds: 0.2, timeoutSeconds: 0.2, rise: 1, fall: 1 },
     drain: { seconds: 2 },
     server: { listen: `${LB}:9402` },
     reconcile: { resyncSeconds: 5, debounceMs: 50 },

@@ -7,10 +7,11 @@ import { stringify } from 'yaml';
 import { createNodeAgent } from '../../src/agent/agent.js';
 import { createRouteTable } from '../../src/agent/iproute.js';
 import { parseConfig, parseYaml } from '../../src/config/load.js';
+import { kubeMetrics } from '../../src/kube/metrics.js';
 import { modeDescriptor, resolveMode } from '../../src/modes/index.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createMetrics } from '../../src/runtime/metrics.js';
-import { createKubernetesContext } from '../../src/sources/kubernetes/context.js';
+import { createKubernetesContext, serviceBackends } from '../../src/sources/kubernetes/context.js';
 import {
   configsOf,
   helmOverlay,
@@ -31,10 +32,11 @@ import { createNodeNetns, type NodeNetns } from './node-netns.js';
  * every object each rendering makes is accepted by a server-side dry-run, and the RBAC each
  * overlay grants is exactly what the components call. For the second, the API server writes an
  * audit log (a policy of our own; the harness starts the binary this file names through
- * KUBE_APISERVER_BIN); the real sidecar and node agent modules run with their ServiceAccounts'
- * tokens through their start, steady state, Events (create, then the aggregated count's patch)
- * and stop; then every rule the manifests grant must have been used by some request, and no
- * request may have been refused.
+ * KUBE_APISERVER_BIN); the real sidecar, data-plane and node agent modules run with their
+ * ServiceAccounts' tokens through their start, steady state, Events (create, then the aggregated
+ * count's patch) and stop; then every rule the manifests grant must have been used by some
+ * request, and no request may have been refused. The data plane runs with the sidecar's account
+ * (one per pod), so its requests must be allowed by the same rules; bfdd calls no API.
  */
 
 const SIDECAR = `system:serviceaccount:${LB_NAMESPACE}:portlb-sidecar`;
@@ -141,8 +143,18 @@ const usedBy = (event: AuditEvent, g: Grant) =>
   (g.namespace === undefined || event.objectRef.namespace === g.namespace) &&
   (g.name === undefined || event.objectRef.name === g.name);
 
+// The API server writes an event's ResponseComplete stage after the response, so a read can catch
+// the log mid-line: wait until it ends on a line and has stopped growing, and parse whole lines only.
 async function auditSince(offset: number): Promise<AuditEvent[]> {
-  const text = (await readFile(auditLog)).subarray(offset).toString('utf8');
+  let text = '';
+  const deadline = Date.now() + 10_000;
+  for (let quiet = 0; quiet < 3; ) {
+    if (Date.now() > deadline) throw new Error(`audit log ${auditLog} did not settle in 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = (await readFile(auditLog)).subarray(offset).toString('utf8');
+    quiet = now === text && now.endsWith('\n') ? quiet + 1 : 0;
+    text = now;
+  }
   return text
     .split('\n')
     .filter(Boolean)
@@ -266,6 +278,22 @@ describe.each(OVERLAYS)('RBAC of overlays/%s against what the components call', 
     runtime.recorder.record(event);
     await runtime.recorder.flush();
     await runtime.stop();
+
+    // The data plane (`portlb dataplane`'s backends, the same function): the EndpointSlices of
+    // the services' backend Services, with the pod's account.
+    const dataPlaneBackends = serviceBackends({
+      config,
+      kubeConfig: kube.kubeConfigFor(sidecarToken),
+      namespace: LB_NAMESPACE,
+      relistMs: 300_000,
+      logger: silentLogger(),
+      metrics: kubeMetrics(createMetrics({ defaults: false }).registry),
+    });
+    await dataPlaneBackends.start?.();
+    expect(dataPlaneBackends.backends('web').map((b) => `${b.address}:${b.port}`)).toEqual([
+      '10.244.0.5:8080',
+    ]);
+    await dataPlaneBackends.stop?.();
 
     // The node agent: its informers, routes in a namespace of ours, Events (Routed, then a repeat).
     netns ??= await createNodeNetns();

@@ -81,7 +81,7 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
         'kubernetes:',
         `  kubeconfig: ${join(dir, 'kubeconfig')}`,
         '  lbPodSelector: app=portlb-lb',
-        'health: { intervalSeconds: 0.2, rise: 1, fall: 1 }',
+        'health: { intervalSeconds: 0.2, timeoutSeconds: 0.2, rise: 1, fall: 1 }',
         'drain: { seconds: 0.5 }',
         'reconcile: { debounceMs: 20, resyncSeconds: 30 }',
         `server: { listen: 127.0.0.1:${port} }`,

@@ -1,32 +1,42 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { V1Container, V1DaemonSet, V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
+import { modelFromConfig } from '../../src/dataplane/render.js';
+import { renderNftables } from '../../src/dataplane/render-nftables.js';
 import { renderRrConfig } from '../../src/render/rr.js';
 import { shippedCli } from '../../src/system/shipped.js';
 import {
+  allContainers,
   container,
+  keyFiles,
   kustomize,
+  LB_CAPABILITIES,
   lbDeployment,
   nodeAgentDaemonSet,
   OVERLAYS,
   overlayDir,
   podSpec,
   run,
+  secretMounts,
   VERSION,
 } from '../deploy/support.js';
 import { createBench, LB, sidecarConfig, until, VIP } from './bgp-harness.js';
+import { addNetns, inNs, removeAll, spawnIn } from './dataplane-netns.js';
 
 /*
  * The images scripts/build-images.sh builds here (podman + runc, a debootstrap base, no
  * registry), run the way the manifests run them: the flags below are made from the rendered
- * pod specs (user, read-only root, capabilities, volumes), not written by hand. The bgp sidecar
- * runs in a network namespace with a real gobgpd route reflector; the node agent's container
- * writes a route in a namespace of its own (never the host's).
+ * pod specs (user, read-only root, capabilities, sysctls, volumes), not written by hand. The bgp
+ * sidecar runs in a network namespace with a real gobgpd route reflector; the data-plane
+ * container writes its table in an LB namespace between a client and a backend namespace and
+ * forwards real HTTP; bfdd brings a BFD session up with a real FRR bfdd from its rendered config;
+ * the node agent's container writes a route in a namespace of its own (never the host's). Each
+ * added capability is shown to be needed: the container fails without it.
  */
 
 const CONTAINERS_CONF = resolve('deploy/image/containers.conf');
@@ -70,6 +80,10 @@ function podmanFlags(
   if (sc.allowPrivilegeEscalation === false) flags.push('--security-opt', 'no-new-privileges');
   for (const cap of sc.capabilities?.drop ?? []) flags.push(`--cap-drop=${cap}`);
   for (const cap of sc.capabilities?.add ?? []) flags.push(`--cap-add=${cap}`);
+  // The pod's sysctls, which the kubelet sets in the pod's network namespace before any container.
+  for (const sysctl of pod.securityContext?.sysctls ?? [])
+    flags.push('--sysctl', `${sysctl.name}=${sysctl.value}`);
+  if (c.command) flags.push('--entrypoint', JSON.stringify(c.command));
   for (const mount of c.volumeMounts ?? []) {
     const volume = pod.volumes?.find((v) => v.name === mount.name);
     if (volume?.emptyDir)
@@ -93,6 +107,22 @@ function tmpfsSize(quantity: string): string {
 
 let dir: string;
 const bench = await createBench('img');
+
+/**
+ * What the Secret portlb-bgp-md5 holds for an overlay: a file for every key its config names
+ * under the mount (a test key: the site's own is never in the repository).
+ */
+async function keyDir(overlay: string, objects: Awaited<ReturnType<typeof kustomize>>): Promise<string> {
+  const here = join(dir, `keys-${overlay}`);
+  await mkdir(here, { recursive: true });
+  const [mount] = secretMounts(lbDeployment(objects));
+  const text = await readFile(`${overlayDir(overlay)}/config.yaml`, 'utf8');
+  for (const file of keyFiles(text)) {
+    if (mount && file.startsWith(`${mount}/`))
+      await writeFile(join(here, file.slice(mount.length + 1)), 'test-key\n');
+  }
+  return here;
+}
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'portlb-images-'));
   if (unusable) return;
@@ -102,14 +132,14 @@ beforeAll(async () => {
 }, 900_000);
 afterAll(async () => {
   await bench.down();
+  await removeAll();
   await rm(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(unusable !== undefined)('the images, built here and run as the manifests run them', () => {
   it.each([PORTLB_IMAGE, EXABGP_IMAGE])(
-    '%s starts as uid 65532 on a read-only root filesystem',
+    '%s starts as uid 65532 on a read-only root filesystem and prints its version',
     async (image) => {
-      // `--version` once the CLI has it; until then --help proves the entrypoint runs.
       const result = await podman(
         'run',
         '--rm',
@@ -119,11 +149,11 @@ describe.skipIf(unusable !== undefined)('the images, built here and run as the m
         '--network',
         'none',
         image,
-        '--help',
+        '--version',
       );
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain('Usage: portlb');
+      expect(result.stdout).toBe(`${VERSION}\n`);
     },
   );
 
@@ -196,37 +226,82 @@ describe.skipIf(unusable !== undefined)('the images, built here and run as the m
     expect(bfdd.stdout).toMatch(/^bfdd version 8\./);
   });
 
-  it.each(OVERLAYS)('the image’s portlb validate accepts the config of overlays/%s', async (overlay) => {
-    const objects = await kustomize(overlayDir(overlay));
-    const deployment = lbDeployment(objects);
-    const sidecar = container(deployment, 'portlb');
-    const flags = podmanFlags(
-      deployment,
-      sidecar,
-      { config: resolve(overlayDir(overlay)) },
-      {
+  it.each(OVERLAYS)(
+    'overlays/%s: every container starts its own command in its own image, with its own mounts alone',
+    async (overlay) => {
+      const objects = await kustomize(overlayDir(overlay));
+      const files = { config: resolve(overlayDir(overlay)), 'bgp-md5': await keyDir(overlay, objects) };
+      const downward = {
         POD_NAME: 'web-lb-0',
         POD_NAMESPACE: 'web',
         POD_IP: '10.244.1.5',
         NODE_NAME: 'n1',
         HOST_IP: '10.0.0.11',
-      },
-    );
-    const result = await podman(
-      'run',
-      '--rm',
-      '--network',
-      'none',
-      ...flags,
-      sidecar.image ?? '',
-      'validate',
-      '--config',
-      '/etc/portlb/config.yaml',
-    );
-    expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/^\/etc\/portlb\/config\.yaml: valid \(mode (bgp|aws)/);
-  });
+      };
+      const started: string[] = [];
+      for (const workload of [lbDeployment(objects), nodeAgentDaemonSet(objects)]) {
+        for (const c of allContainers(workload)) {
+          // Past loading its config, which it refuses by exiting 2 with the problems on stderr
+          // and nothing else; without an API server or the node's address it may fail later.
+          // In onprem-bgp the data plane and bfdd mount no key (they read none) and still start.
+          const output = await firstWords(workload, c, files, downward);
+          expect(output, c.name).not.toContain('invalid configuration');
+          expect(output, c.name).toMatch(STARTED);
+          started.push(c.name);
+        }
+      }
+      expect(started.sort()).toEqual(
+        [...(overlay === 'onprem-bgp' ? ['bfdd'] : []), 'dataplane', 'node-agent', 'portlb'].sort(),
+      );
+    },
+  );
 });
+
+/** What a container says once it has loaded its config: portlb's first log line, or FRR's start. */
+const STARTED = /^\{"level":"info".*"event":"|BFD: \[[A-Z0-9-]+\] bfdd \S+ starting/m;
+
+/**
+ * A container's own command and arguments, run as its pod spec runs it with no network, until it
+ * says it started (STARTED) or exits; then removed. Returns its output, stdout and stderr.
+ */
+async function firstWords(
+  workload: V1Deployment | V1DaemonSet,
+  c: V1Container,
+  files: Record<string, string>,
+  downward: Record<string, string>,
+): Promise<string> {
+  const name = `portlb-it-start-${c.name}-${process.pid}`;
+  const flags = podmanFlags(workload, c, files, downward);
+  const launched = await podman(
+    'run',
+    '--detach',
+    '--name',
+    name,
+    '--network',
+    'none',
+    ...flags,
+    c.image ?? '',
+    ...(c.args ?? []),
+  );
+  if (launched.code !== 0) throw new Error(`podman run ${c.name}: ${launched.stderr}`);
+  try {
+    const seen = async () => {
+      const logs = await podman('logs', name);
+      const state = await podman('inspect', '--format', '{{.State.Status}}', name);
+      return { output: `${logs.stdout}\n${logs.stderr}`, status: state.stdout.trim() };
+    };
+    const first = await until(
+      `${c.name} to start`,
+      seen,
+      (r) => STARTED.test(r.output) || r.status === 'exited',
+      30_000,
+    );
+    // An exit races the last lines into the log: read it once more.
+    return (first.status === 'exited' ? await seen() : first).output;
+  } finally {
+    await podman('rm', '--force', '--time', '0', name);
+  }
+}
 
 describe.skipIf(unusable !== undefined)(
   'the bgp sidecar container, with the security context of overlays/onprem-bgp',
@@ -262,7 +337,7 @@ describe.skipIf(unusable !== undefined)(
       const flags = podmanFlags(
         deployment,
         sidecar,
-        { config: configDir },
+        { config: configDir, 'bgp-md5': await keyDir('onprem-bgp', objects) },
         {
           POD_NAME: 'web-lb-0',
           POD_NAMESPACE: 'web',
@@ -273,17 +348,7 @@ describe.skipIf(unusable !== undefined)(
       );
       expect(flags).toContain('--cap-drop=ALL');
       expect(flags.filter((f) => f.startsWith('--cap-add'))).toEqual([]);
-      const started = await podman(
-        'run',
-        '--detach',
-        '--name',
-        name,
-        '--network',
-        `ns:/run/netns/${bench.ns}`,
-        ...flags,
-        sidecar.image ?? '',
-        ...(sidecar.args ?? []),
-      );
+      const started = await podmanRun(bench.ns, sidecar, flags, name);
       expect(started.stderr).toBe('');
 
       expect(
@@ -317,6 +382,228 @@ describe.skipIf(unusable !== undefined)(
     });
   },
 );
+
+/** `podman run` of a container in a network namespace: detached as `name`, or to its end (--rm). */
+function podmanRun(ns: string, c: V1Container, flags: string[], name?: string, extra: string[] = []) {
+  const how = name === undefined ? ['--rm'] : ['--detach', '--name', name];
+  return podman(
+    'run',
+    ...how,
+    '--network',
+    `ns:/run/netns/${ns}`,
+    ...flags,
+    c.image ?? '',
+    ...(c.args ?? []),
+    ...extra,
+  );
+}
+
+/** A veth pair between two namespaces of this test, with one /24 address on each end. */
+async function connect(a: string, b: string, addressA: string, addressB: string, tag: string) {
+  const [ifA, ifB] = [`${tag}a${process.pid % 1000}`, `${tag}b${process.pid % 1000}`];
+  await inNs(a, 'ip', 'link', 'add', ifA, 'type', 'veth', 'peer', 'name', ifB, 'netns', b);
+  for (const [ns, ifname, address] of [
+    [a, ifA, addressA],
+    [b, ifB, addressB],
+  ] as const) {
+    await inNs(ns, 'ip', 'addr', 'add', `${address}/24`, 'dev', ifname);
+    await inNs(ns, 'ip', 'link', 'set', ifname, 'up');
+  }
+}
+
+/** A TCP-MD5 key file as the onprem-bgp overlay names it, mounted only in the sidecar. */
+const UNMOUNTED_KEY = '/etc/portlb-bgp/rr.key';
+
+/** An LB's config for the containers below: the service `web` on 203.0.113.0/28, one static backend. */
+function lbConfig(backend: string, bgp: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return {
+    mode: 'bgp',
+    owner: 'portlb',
+    allowedVipPools: ['203.0.113.0/24'],
+    clusterNetworks: { nodes: ['10.88.0.0/16'] },
+    services: [
+      {
+        name: 'web',
+        vip: '203.0.113.0/28',
+        ports: [{ port: 80 }],
+        backends: { static: [{ address: backend, port: 8080 }] },
+      },
+    ],
+    bgp: { localAs: 65000, ...bgp },
+    ...extra,
+  };
+}
+
+/**
+ * One container of an overlay's LB pods as podman runs it: its flags from the pod spec (one added
+ * capability left out when asked), its config file this test's `config`.
+ */
+async function lbContainer(
+  overlay: string,
+  name: string,
+  config: unknown,
+  downward: Record<string, string>,
+  without?: string,
+): Promise<{ c: V1Container; flags: string[] }> {
+  const deployment = lbDeployment(await kustomize(overlayDir(overlay)));
+  const c = allContainers(deployment).find((x) => x.name === name);
+  if (c === undefined) throw new Error(`no ${name} container in overlays/${overlay}`);
+  const configDir = join(dir, name);
+  await mkdir(configDir, { recursive: true });
+  await writeFile(join(configDir, 'config.yaml'), stringify(config));
+  const flags = podmanFlags(deployment, c, { config: configDir }, downward).filter(
+    (f) => f !== `--cap-add=${without}`,
+  );
+  return { c, flags };
+}
+
+describe.skipIf(unusable !== undefined)(
+  'the data-plane container, with the security context of the LB pods',
+  () => {
+    // client (10.88.1.2) -- LB pod (10.88.1.1 | 10.88.2.1: the container) -- backend (10.88.2.2)
+    const name = `portlb-it-dataplane-${process.pid}`;
+    // The key file the peers name is mounted in the sidecar alone: the data plane never reads it.
+    const config = lbConfig(
+      '10.88.2.2',
+      { peers: [{ address: '10.88.1.2', as: 65000, passwordFile: UNMOUNTED_KEY }] },
+      {
+        dataPlane: { kind: 'nftables', listen: '0.0.0.0:9404' },
+        reconcile: { resyncSeconds: 5, debounceMs: 50 },
+      },
+    );
+    const dataPlane = (without?: string) => lbContainer('onprem-bgp', 'dataplane', config, {}, without);
+    const viaLb = () => inNs(client, 'curl', '-s', '--max-time', '5', 'http://203.0.113.1/');
+    let lb: string;
+    let client: string;
+    let backend: string;
+
+    beforeAll(async () => {
+      [lb, client, backend] = await Promise.all([addNetns('lbpod'), addNetns('client'), addNetns('backend')]);
+      await connect(client, lb, '10.88.1.2', '10.88.1.1', 'pc');
+      await connect(lb, backend, '10.88.2.1', '10.88.2.2', 'pb');
+      await inNs(client, 'ip', 'route', 'add', '203.0.113.0/28', 'via', '10.88.1.1');
+      // Off, so that only the pod's sysctl can turn it on.
+      await inNs(lb, 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
+      const script =
+        "require('node:http').createServer((q, s) => s.end('backend\\n')).listen(8080, '10.88.2.2', () => console.log('ready'))";
+      await spawnIn(backend, [process.execPath, '-e', script]);
+    });
+    afterAll(async () => {
+      await podman('rm', '--force', '--time', '0', name);
+    });
+
+    it('writes the rendered table with NET_ADMIN alone, turns forwarding on by the pod’s sysctl, and forwards real HTTP', async () => {
+      const { c, flags } = await dataPlane();
+      expect(flags.filter((f) => f.startsWith('--cap-add'))).toEqual(['--cap-add=NET_ADMIN']);
+      expect(flags).toContain('--read-only');
+      const started = await podmanRun(lb, c, flags, name);
+      expect(started.stderr).toBe('');
+      const readyz = () =>
+        inNs(lb, 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:9404/readyz').catch(
+          () => '',
+        );
+      expect(await until('the data plane’s /readyz', readyz, (code) => code === '200', 20_000)).toBe('200');
+      expect((await inNs(lb, 'sysctl', '-n', 'net.ipv4.ip_forward')).trim()).toBe('1');
+      // The table nft lists is the one `portlb render nftables` prints for this config.
+      const rendered = renderNftables(modelFromConfig(parseConfig(config, {})));
+      expect(await inNs(lb, 'nft', 'list', 'table', 'inet', 'portlb')).toBe(rendered.body);
+      // A client beyond the LB reaches the backend through it: DNAT, forwarding, masquerade.
+      expect(await viaLb()).toBe('backend\n');
+
+      // SIGTERM: it stops, and leaves its rules serving.
+      expect((await podman('stop', '--time', '10', name)).code).toBe(0);
+      expect((await podman('inspect', '--format', '{{.State.ExitCode}}', name)).stdout.trim()).toBe('0');
+      expect(await viaLb()).toBe('backend\n');
+    });
+
+    it('cannot write its table without NET_ADMIN: the capability is used, not just asked for', async () => {
+      await inNs(lb, 'nft', 'delete', 'table', 'inet', 'portlb').catch(() => '');
+      const { c, flags } = await dataPlane('NET_ADMIN');
+      const result = await podmanRun(lb, c, flags, undefined, ['--once']);
+      expect(result.code).toBe(1);
+      expect(`${result.stdout}${result.stderr}`).toContain('Operation not permitted');
+      await expect(inNs(lb, 'nft', 'list', 'table', 'inet', 'portlb')).rejects.toThrow();
+    });
+  },
+);
+
+describe.skipIf(unusable !== undefined)('the bfdd container of overlays/onprem-bgp', () => {
+  // LB pod (10.88.3.1: the container) -- route reflector (10.88.3.2: a real FRR bfdd)
+  const name = `portlb-it-bfdd-${process.pid}`;
+  // As in the overlay, the peer has a key, which bfdd's container does not mount: it reads none.
+  const config = lbConfig('10.88.9.9', {
+    peers: [{ address: '10.88.3.2', as: 65000, passwordFile: UNMOUNTED_KEY }],
+    bfd: {},
+  });
+  const rrDirs: string[] = [];
+  let lbNs: string;
+
+  async function bfddRun(detach: boolean, without?: string) {
+    const downward = { POD_IP: '10.88.3.1', NODE_NAME: 'n1', HOST_IP: '10.88.3.1' };
+    const { c, flags } = await lbContainer('onprem-bgp', 'bfdd', config, downward, without);
+    return podmanRun(lbNs, c, flags, detach ? name : undefined);
+  }
+
+  beforeAll(async () => {
+    let rrNs: string;
+    [lbNs, rrNs] = await Promise.all([addNetns('bfdlb'), addNetns('bfdrr')]);
+    await connect(lbNs, rrNs, '10.88.3.1', '10.88.3.2', 'bf');
+    // The route reflector's end: FRR bfdd with the LB as a multihop peer, as bgpd makes it, in a
+    // directory of its own that user frr can reach (mkdtemp's are root's alone).
+    const rrDir = await mkdtemp(join(tmpdir(), 'portlb-rr-bfdd-'));
+    rrDirs.push(rrDir);
+    await chmod(rrDir, 0o755);
+    await writeFile(
+      join(rrDir, 'bfdd.conf'),
+      'bfd\n peer 10.88.3.1 multihop local-address 10.88.3.2\n  receive-interval 300\n  transmit-interval 300\n exit\nexit\n',
+    );
+    await run('chown', ['-R', 'frr:frr', rrDir]);
+    const bfdd = `/usr/lib/frr/bfdd -f ${rrDir}/bfdd.conf -z ${rrDir}/zserv.api --vty_socket ${rrDir} -i ${rrDir}/bfdd.pid --log stdout -P 0`;
+    await spawnIn(rrNs, ['sh', '-c', `echo ready; exec ${bfdd}`]);
+  });
+  afterAll(async () => {
+    await podman('rm', '--force', '--time', '0', name);
+    for (const d of rrDirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('renders its config from the config and the Downward API, and brings the session up with a real bfdd', async () => {
+    const started = await bfddRun(true);
+    expect(started.stderr).toBe('');
+    const peers = async () => {
+      const out = await podman(
+        'exec',
+        '--user',
+        'frr',
+        name,
+        'vtysh',
+        '--vty_socket',
+        '/run/frr',
+        '-c',
+        'show bfd peers json',
+      );
+      return JSON.parse(out.stdout || '[]') as {
+        peer: string;
+        local: string;
+        multihop: boolean;
+        status: string;
+      }[];
+    };
+    const up = await until('the BFD session', peers, (p) => p[0]?.status === 'up', 20_000);
+    expect(up.map(({ peer, local, multihop, status }) => ({ peer, local, multihop, status }))).toEqual([
+      { peer: '10.88.3.2', local: '10.88.3.1', multihop: true, status: 'up' },
+    ]);
+    // FRR dropped to its own user, with nothing effective: the capabilities are only permitted.
+    const status = await podman('exec', name, 'sh', '-c', 'grep -E "^(Uid|CapEff)" /proc/1/status');
+    expect(status.stdout).toMatch(/^Uid:\s+100\s/m);
+    expect(status.stdout).toMatch(/^CapEff:\s+0+$/m);
+  });
+
+  it.each(LB_CAPABILITIES.bfdd ?? [])('does not start without %s', async (capability) => {
+    const result = await bfddRun(false, capability);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/privs_init/);
+  });
+});
 
 describe.skipIf(unusable !== undefined)(
   'the node agent container, with the security context of its DaemonSet',

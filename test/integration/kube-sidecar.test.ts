@@ -57,7 +57,7 @@ describe('two sidecar processes share a Lease', () => {
         'allowedVipPools: [203.0.113.0/24]',
         'services:',
         '  - { name: web, vip: 203.0.113.0/28, ports: [{port: 80}], backends: { static: [{address: 10.98.0.21, port: 80}] } }',
-        'aws: { routeTables: { ids: [rtb-0a] } }',
+        'aws: { routeTables: { ids: [rtb-0a0a0a0a] } }',
         'kubernetes:',
         `  kubeconfig: ${kubeconfig}`,
         `  lbPodSelector: app=portlb-lb`,

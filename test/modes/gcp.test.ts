@@ -40,7 +40,7 @@ const doc = (publish: 'routes' | 'pubsub') => ({
     backends: { static: [{ address: '127.0.0.1', port: backendPort }] },
   })),
   gcp: { project: PROJECT, network: 'vpc', publish },
-  health: { intervalSeconds: 0.05, timeoutSeconds: 0.5, rise: 1, fall: 1 },
+  health: { intervalSeconds: 0.05, timeoutSeconds: 0.05, rise: 1, fall: 1 },
   drain: { seconds: 0 },
 });
 

@@ -93,6 +93,7 @@ export async function createAwsMode(
   const healthy =
     options.healthy ?? (() => (gates?.overall().healthy ?? false) && (options.podReady?.() ?? true));
   const announcer = createCandidacyPublisher({
+    failures: deps.metrics.publishFailures,
     ec2: options.ec2,
     publish:
       direct || options.events === undefined

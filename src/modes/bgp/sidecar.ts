@@ -110,6 +110,7 @@ export async function createBgpMode({
 
   /** Waits, bounded, until the network says the router no longer sends these routes' VIPs here. */
   async function confirmRouterLeft(
+    shutdown: BgpConfig['shutdown'],
     spec: NonNullable<BgpConfig['shutdown']['confirm']>,
     routes: readonly Route[],
   ): Promise<void> {
@@ -119,7 +120,7 @@ export async function createBgpMode({
     }));
     const timing = {
       command: spec.command,
-      timeoutMs: spec.timeoutSeconds * 1000,
+      timeoutMs: shutdown.nextHopWaitSeconds * 1000,
       intervalMs: spec.intervalMs,
     };
     const result = await confirmWithdrawn(timing, withdrawn, realConfirmDeps(timing));
@@ -138,7 +139,7 @@ export async function createBgpMode({
           ms: result.ms,
           ...(result.lastProblem !== undefined && { err: result.lastProblem }),
         },
-        `no confirmation within ${spec.timeoutSeconds} s that the router stopped using this next hop; draining anyway`,
+        `no confirmation within ${shutdown.nextHopWaitSeconds} s that the router stopped using this next hop; draining anyway`,
       );
     }
   }
@@ -235,7 +236,7 @@ export async function createBgpMode({
       }
       const confirm = bgp.shutdown.confirm;
       if (confirm !== undefined && announced.length > 0) {
-        await confirmRouterLeft(confirm, announced);
+        await confirmRouterLeft(bgp.shutdown, confirm, announced);
       }
       log.info({ event: 'drain', seconds: config.drain.seconds }, 'draining');
       await sleep(config.drain.seconds * 1000);

@@ -119,6 +119,7 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
 
   const lifecycle: LifecyclePublisher | undefined = options.topic
     ? createLifecyclePublisher({
+        failures: deps.metrics.publishFailures,
         topic: options.topic,
         owner: config.owner,
         node: config.identity.nodeName ?? 'unknown',

@@ -4,7 +4,7 @@ import type { Ec2Port, EventsPort } from '../../providers/aws/port.js';
 import { describeTables, type TableSelector } from '../../providers/aws/tables.js';
 import type { Logger } from '../../runtime/logger.js';
 import { type CandidateState, podId } from '../../sources/aws/candidacy.js';
-import { createStatePublisher } from '../state-publisher.js';
+import { createStatePublisher, type StatePublisherOptions } from '../state-publisher.js';
 import { putLifecycleEvent } from './event.js';
 import { writeCandidacy } from './tags.js';
 
@@ -28,6 +28,8 @@ export interface CandidacyPublisherOptions {
   /** Unix milliseconds. */
   readonly now: () => number;
   readonly logger: Logger;
+  /** Counts failed publishes. */
+  readonly failures?: StatePublisherOptions<CandidateState>['failures'];
   /** The published state changed (refreshes do not count): the caller may want a reconcile. */
   readonly onPublished?: (state: CandidateState) => void;
 }
@@ -106,6 +108,7 @@ export function createCandidacyPublisher(options: CandidacyPublisherOptions): Ca
     refreshSeconds: options.refreshSeconds,
     now: options.now,
     logger: log,
+    failures: options.failures,
     onChange: (state) => {
       log.info({ event: 'candidacy', state, instanceId: options.instanceId() }, `candidacy ${state}`);
       options.onPublished?.(state);

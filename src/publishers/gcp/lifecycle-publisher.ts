@@ -1,7 +1,7 @@
 import { TransientError } from '../../errors.js';
 import { type GcpLifecycle, LIFECYCLE_KIND } from '../../providers/gcp/lifecycle.js';
 import type { Logger } from '../../runtime/logger.js';
-import { createStatePublisher } from '../state-publisher.js';
+import { createStatePublisher, type StatePublisherOptions } from '../state-publisher.js';
 import type { TopicPublisher } from './pubsub.js';
 
 export type LifecycleState = GcpLifecycle['state'];
@@ -20,6 +20,8 @@ export interface LifecyclePublisherOptions {
   /** Unix milliseconds. */
   readonly now: () => number;
   readonly logger: Logger;
+  /** Counts failed publishes. */
+  readonly failures?: StatePublisherOptions<LifecycleState>['failures'];
 }
 
 export interface LifecyclePublisher {
@@ -66,6 +68,7 @@ export function createLifecyclePublisher(options: LifecyclePublisherOptions): Li
     refreshSeconds: options.refreshSeconds,
     now: options.now,
     logger: log,
+    failures: options.failures,
     onChange: (state) =>
       log.info(
         { event: 'lifecycle', state, instance: options.instance(), messageId },

@@ -86,3 +86,62 @@ Everything else in it is `portlb validate`'s to judge.
 {{- define "portlb.partOf" -}}
 app.kubernetes.io/part-of: portlb
 {{- end -}}
+
+{{/*
+terminationGracePeriodSeconds: drain.seconds + W + 20, W being the longest the sidecar waits,
+after exabgp's ack of its withdraw, for the router to stop using its next hop
+(lb.shutdown.nextHopWaitSeconds). The 20: the withdraw's ack (at most 5 s), stopping exabgp (at
+most 5 s), the Events' flush, and then the data plane's and bfdd's own stop.
+*/}}
+{{- define "portlb.gracePeriod" -}}
+{{- $config := include "portlb.configYaml" . | fromYaml -}}
+{{- $drain := (($config.drain | default dict).seconds | default 10) -}}
+{{- add $drain .Values.lb.shutdown.nextHopWaitSeconds 20 -}}
+{{- end -}}
+
+{{/* The forwarding sysctls the data plane's rules need, one per VIP family in the config. */}}
+{{- define "portlb.sysctls" -}}
+{{- $config := include "portlb.configYaml" . | fromYaml -}}
+{{- $families := dict -}}
+{{- range $config.services | default list -}}
+{{- $_ := set $families (ternary "6" "4" (contains ":" (toString .vip))) true -}}
+{{- end -}}
+{{- if hasKey $families "4" }}
+- name: net.ipv4.ip_forward
+  value: "1"
+{{- end -}}
+{{- if hasKey $families "6" }}
+- name: net.ipv6.conf.all.forwarding
+  value: "1"
+{{- end -}}
+{{- end -}}
+
+{{/* The bgp section when the sidecar may speak BGP (bgp, or auto), else nothing. */}}
+{{- define "portlb.bgp" -}}
+{{- $config := include "portlb.configYaml" . | fromYaml -}}
+{{- if and (has $config.mode (list "bgp" "auto")) $config.bgp -}}
+{{- toYaml $config.bgp -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The one directory that holds every TCP-MD5 key file bgp.peers[].passwordFile names, where the
+Secret bgp.md5Secret is mounted; empty without keys. Keys elsewhere fail, naming the field.
+*/}}
+{{- define "portlb.md5Dir" -}}
+{{- $bgp := include "portlb.bgp" . | fromYaml -}}
+{{- $dirs := list -}}
+{{- range $i, $peer := $bgp.peers | default list -}}
+{{- if $peer.passwordFile -}}
+{{- $dir := dir (toString $peer.passwordFile) -}}
+{{- if or (eq $dir "/etc/portlb") (hasPrefix "/etc/portlb/" $dir) -}}
+{{- fail (printf "config.bgp.peers[%d].passwordFile: %q is inside /etc/portlb, where the config is mounted; put the keys in a directory of their own (e.g. /etc/portlb-bgp/rr.key)" $i $peer.passwordFile) -}}
+{{- end -}}
+{{- $dirs = append $dirs $dir | uniq -}}
+{{- end -}}
+{{- end -}}
+{{- if gt (len $dirs) 1 -}}
+{{- fail (printf "config.bgp.peers[].passwordFile: the key files are in %s; the chart mounts one Secret (bgp.md5Secret) in one directory" (join ", " $dirs)) -}}
+{{- end -}}
+{{- first $dirs | default "" -}}
+{{- end -}}

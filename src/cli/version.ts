@@ -1,0 +1,4 @@
+import packageJson from '../../package.json' with { type: 'json' };
+
+/** portlb's version, from package.json (the bundle inlines it). */
+export const VERSION: string = packageJson.version;
