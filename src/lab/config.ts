@@ -91,10 +91,11 @@ export function labConfigInput(
     },
     health: {
       probe: { type: 'http', through: 'vip', path: '/' },
-      // The probe shares the LB's link with the traffic: on a full link a dropped SYN costs TCP's
-      // 1 s retransmission, so one slow probe is no reason to withdraw; three in a row are.
+      // The probe shares the LB's link with the traffic (its small packets go first there, see
+      // shapeLink): one probe lost on a full link is no reason to withdraw; three in a row are.
+      // The timeout is at most the interval (a probe ends before the next is due).
       intervalSeconds: 0.5,
-      timeoutSeconds: 1,
+      timeoutSeconds: 0.5,
       rise: 1,
       fall: 3,
     },

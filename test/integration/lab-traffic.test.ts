@@ -77,9 +77,9 @@ describe.skipIf(unavailable !== undefined)('lab: real requests through the VIP',
     expect(answers.filter((a) => a.lb === 'web-1').map((a) => a.backend)).not.toContain(`web${web3}`);
 
     await injectFault(lab, 'web-1', 'flush');
-    await waitFor('web-1 to withdraw', async () => (await hops()).join() === NODE2, 5000);
+    await waitFor('web-1 to withdraw', async () => (await hops()).join() === NODE2, 15_000);
     await injectFault(lab, 'web-1', 'clear');
-    await waitFor('web-1 to announce again', async () => (await hops()).length === 2, 10_000);
+    await waitFor('web-1 to announce again', async () => (await hops()).length === 2, 20_000);
     await removeBackend(lab, `web${web3}`, quiet);
   });
 

@@ -2,7 +2,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { confirmScript } from '../../src/lab/config.js';
+import { parseConfig } from '../../src/config/load.js';
+import { confirmScript, lbConfigInput, lbEnv } from '../../src/lab/config.js';
 import { parseCurl, serviceAddress } from '../../src/lab/curl.js';
 import type { LabState, StateStore } from '../../src/lab/state.js';
 import { failed, parseGoTime, parseResult } from '../../src/lab/vegeta.js';
@@ -121,5 +122,25 @@ describe('the router’s FIB as the LBs’ withdraw confirmation', () => {
     ['the router cannot be asked', undefined, '10.99.0.11', 2],
   ])('%s', async (_name, routes, nextHop, code) => {
     expect(await exitOf(routes, nextHop)).toBe(code);
+  });
+});
+
+describe('the config every LB pod of the lab runs with', () => {
+  const lab = { ...state, prefix: 'plb-', nodes: 2, backends: [1, 2], holdTime: 3 } as LabState;
+  const lb = state.lbs[0] as LabState['lbs'][number];
+
+  it.each([
+    ['with the withdraw confirmed from the router', lab, ['/bin/sh', '/run/portlb-lab/confirm-withdrawn.sh']],
+    ['without (the ablation)', { ...lab, confirmWithdraw: false } as LabState, undefined],
+  ])('passes the sidecar’s own validation, %s', (_name, labState, command) => {
+    const config = parseConfig(lbConfigInput('/run/portlb-lab', labState, lb), lbEnv(lb), 'lb.yaml');
+    expect(config.health).toMatchObject({ probe: { type: 'http', through: 'vip' } });
+    expect(config.dataPlane).toMatchObject({ kind: 'nftables', forwarding: 'nat' });
+    expect(config.services.map((s) => s.backends)).toMatchObject([
+      { static: [{ address: '10.98.0.21' }, { address: '10.98.0.22' }] },
+    ]);
+    if (config.bgp === undefined) throw new Error('no bgp section');
+    expect(config.bgp.shutdown.confirm?.command).toEqual(command);
+    expect(config.bgp.shutdown.nextHopWaitSeconds).toBe(10);
   });
 });
