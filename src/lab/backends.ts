@@ -7,7 +7,7 @@ import { dataPlaneReadyz, lbRunning, restartDataPlane, writeLbConfig } from './l
 import { addBackendNs, deleteBackendNs, shapeLink } from './network.js';
 import { killNamespace } from './procs.js';
 import type { LabLb } from './state.js';
-import { socketsDrained, startWeb, stopWeb, webProcessName } from './web.js';
+import { drainSockets, startWeb, stopWeb, webProcessName } from './web.js';
 
 /*
  * Backends come and go as pods behind a Service do: a new one serves before any LB sends it a
@@ -36,10 +36,19 @@ export async function rulesCurrent(lab: Lab, lb: LabLb, count: number): Promise<
   return written && services[lb.service]?.ready === count;
 }
 
+/** Whether the LB's data plane has tried to write its rules since it started (failed or not). */
+async function rulesTried(lab: Lab, lb: LabLb): Promise<boolean> {
+  const parsed = readyzSchema.safeParse(await dataPlaneReadyz(lab.names, lb));
+  if (!parsed.success) return false;
+  const writers = Object.values(parsed.data.detail.dataPlane.writers);
+  return writers.length > 0 && writers.every((w) => w.outcome !== undefined || w.lastError !== undefined);
+}
+
 /**
  * Gives every LB the lab's current backends: running LBs' data planes start again on the new
  * list at once (all in parallel), and the call returns when each has them in its rules. An LB
- * with the `nft-fails` fault cannot, and is not waited for: its old rules keep serving.
+ * with the `nft-fails` fault cannot: it is waited for until its data plane has tried (and
+ * failed), so that its status says so; its old rules keep serving.
  */
 export async function syncLbBackends(lab: Lab, timeoutMs = 20_000): Promise<void> {
   const { store, names: n } = lab;
@@ -52,7 +61,10 @@ export async function syncLbBackends(lab: Lab, timeoutMs = 20_000): Promise<void
         return;
       }
       await restartDataPlane(store, n, lb);
-      if (faulty.has(lb.id)) return;
+      if (faulty.has(lb.id)) {
+        await waitFor(`${lb.id}'s data plane to try its rules`, () => rulesTried(lab, lb), timeoutMs, 25);
+        return;
+      }
       await waitFor(
         `${lb.id}'s rules for ${count} backends`,
         () => rulesCurrent(lab, lb, count),
@@ -96,16 +108,8 @@ export async function removeBackend(lab: Lab, name: string, progress: Progress):
   if (!(await stopWeb(store, j)))
     progress(`backend ${name}: nginx did not finish within its grace period: killed`);
   // What nginx handed its kernel must reach the clients before the pod's network goes.
-  const drained = await waitFor(
-    `${name}'s sockets to drain`,
-    () => socketsDrained(n.backend(j)),
-    10_000,
-    50,
-  ).then(
-    () => true,
-    () => false,
-  );
-  if (!drained) progress(`backend ${name}: sockets still sending after 10 s; its network goes anyway`);
+  const left = await drainSockets(n.backend(j));
+  if (left > 0) progress(`backend ${name}: ${left} bytes no client acknowledges any more; its network goes`);
   await killNamespace(n.backend(j));
   await deleteBackendNs(n, j);
   await store.update((s) => {

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../system/exec.js';
 import { startRecorded, waitFor, waitReady } from './daemons.js';
 import { BACKEND_PORT, backendIp, backendName, type Names } from './layout.js';
@@ -54,6 +55,11 @@ http {
   uwsgi_temp_path ${join(dir, 'tmp', 'uwsgi')};
   scgi_temp_path ${join(dir, 'tmp', 'scgi')};
   sendfile on;
+  # A client that ACKs nothing for 5 s is gone (a connection the router's ECMP moved to another
+  # LB, which reset it: this side never hears of it): drop it with a reset, so that a graceful
+  # stop is not held until the grace period kills nginx with live answers still in flight.
+  send_timeout 5s;
+  reset_timedout_connection on;
   keepalive_timeout 60s;
   keepalive_requests 1000000;
   server {
@@ -130,16 +136,52 @@ export async function stopWeb(store: StateStore, j: number, graceMs = 10_000): P
 }
 
 /**
- * Whether a backend pod's kernel still has data to deliver: nginx finishes a request when its
- * answer is in the socket buffer, so after it exits, sockets in FIN-WAIT-1, CLOSING or LAST-ACK
- * may still hold the tail of answers on their way to clients. A pod whose network is torn down
- * then (as a pod's is once its last container exits) loses that tail, and the client waits for it
- * until its timeout: a backend's preStop must wait for these too.
+ * Waits until a backend pod's kernel has delivered what nginx left in its sockets: nginx finishes
+ * a request when its answer is in the socket buffer, so after it exits, sockets in FIN-WAIT-1,
+ * CLOSING or LAST-ACK may still hold the tail of answers on their way to clients. A pod whose
+ * network is torn down then (as a pod's is once its last container exits) loses that tail, and
+ * the client waits for it until its timeout: a backend's preStop must wait for these too. It
+ * stops waiting when nothing has moved for `stuckMs`: what is left then has no client to take it
+ * (a connection the router's ECMP moved to another LB, which reset it; this side never hears of
+ * it). Resolves with the bytes left unsent (0: all delivered).
  */
-export async function socketsDrained(ns: string): Promise<boolean> {
-  const busy = await run(
-    ['ss', '-Htn', 'state', 'established', 'state', 'fin-wait-1', 'state', 'closing', 'state', 'last-ack'],
-    { ns, timeoutMs: 3000 },
-  ).catch(() => 'unknown');
-  return busy.trim() === '';
+export async function drainSockets(
+  ns: string,
+  { timeoutMs = 10_000, stuckMs = 2000, intervalMs = 50 } = {},
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = Number.NaN;
+  let movedAt = Date.now();
+  for (;;) {
+    const listing = await run(
+      ['ss', '-Htn', 'state', 'established', 'state', 'fin-wait-1', 'state', 'closing', 'state', 'last-ack'],
+      { ns, timeoutMs: 3000 },
+    ).catch(() => undefined);
+    // An answer ss could not give counts as movement: only a steady count is "stuck".
+    const left = listing === undefined ? Number.NaN : unsentBytes(listing);
+    if (left === 0) return 0;
+    const now = Date.now();
+    if (left !== last) {
+      last = left;
+      movedAt = now;
+    }
+    if (now - movedAt >= stuckMs || now >= deadline) return left;
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * The bytes still queued to send in `ss -Htn` output (its Send-Q column), summed. A socket that
+ * has sent its FIN counts it in Send-Q (the FIN takes a sequence number): that one is not data.
+ */
+export function unsentBytes(listing: string): number {
+  let total = 0;
+  for (const line of listing.split('\n')) {
+    // [State] Recv-Q Send-Q Local Peer: the state is there only when ss lists several.
+    const columns = line.trim().split(/\s+/);
+    const queued = Number(columns.filter((c) => /^\d+$/.test(c))[1] ?? 0);
+    const finSent = /^(FIN-WAIT-1|CLOSING|LAST-ACK)$/.test(columns[0] ?? '');
+    total += finSent ? Math.max(0, queued - 1) : queued;
+  }
+  return total;
 }

@@ -7,7 +7,7 @@ import { confirmScript, lbConfigInput, lbEnv } from '../../src/lab/config.js';
 import { parseCurl, serviceAddress } from '../../src/lab/curl.js';
 import type { LabState, StateStore } from '../../src/lab/state.js';
 import { failed, parseGoTime, parseResult } from '../../src/lab/vegeta.js';
-import { nginxConf, parseAnswer } from '../../src/lab/web.js';
+import { nginxConf, parseAnswer, unsentBytes } from '../../src/lab/web.js';
 import { exec } from '../../src/system/exec.js';
 import { expectGolden } from '../render/golden.js';
 
@@ -50,6 +50,22 @@ describe('the lab’s backends and what they answer', () => {
   it('asks a service at the first address of its VIP range', () => {
     expect(serviceAddress(state, 'api')).toBe('10.1.2.1');
     expect(() => serviceAddress(state, 'nope')).toThrow(/no service nope/);
+  });
+});
+
+describe('a leaving backend’s sockets', () => {
+  it.each([
+    ['', 0],
+    ['ESTAB      0      0      10.98.0.21:80 10.244.1.11:40522\n', 0],
+    // Only the FIN (it takes a sequence number): nothing for a client.
+    ['FIN-WAIT-1 0      1      10.98.0.21:80 10.244.1.11:40522\n', 0],
+    [
+      'FIN-WAIT-1 0      65161  10.98.0.21:80 10.244.1.11:40522\nLAST-ACK 0 1 10.98.0.21:80 10.244.2.11:1\n',
+      65160,
+    ],
+    ['0      2896   10.98.0.21:80 10.244.1.11:40522\n', 2896],
+  ])('%j: %d bytes still to send', (listing, bytes) => {
+    expect(unsentBytes(listing)).toBe(bytes);
   });
 });
 
