@@ -151,7 +151,7 @@ export function pathText(path: readonly (string | number)[]): string {
   return out || '(root)';
 }
 
-function setAt(document: unknown, path: readonly (string | number)[], value: unknown): unknown {
+export function setAt(document: unknown, path: readonly (string | number)[], value: unknown): unknown {
   if (path.length === 0) return value;
   const [head, ...rest] = path;
   const copy = Array.isArray(document) ? [...document] : { ...(document as Record<string, unknown>) };

@@ -1,10 +1,13 @@
 /**
  * `npm run fuzz -- [--seconds 60] [--seed N] [--out DIR]`: throws generated, mutated and hostile
  * configs at the shipped CLI (`portlb validate`, `plan`, `render exabgp`, one process each), and
- * the same configs plus random and broken events at the parsers in process, for a bounded time.
- * It fails on any exit other than 0 or 2, any stack trace on stderr, any run over 1 s, and any
- * exception from a parser other than ConfigError (parseEvent must not throw at all). Failing
- * inputs are written to DIR (bench-out/fuzz) with the seed that reproduces the run.
+ * observed-routes files at `portlb plan --observed`; in process, the same configs plus random and
+ * broken EventBridge and Pub/Sub events, routes files, LB pod annotations and exabgp API lines at
+ * their parsers, for a bounded time. It fails on any exit other than 0 or 2 (or the one a
+ * well-formed or broken input must give), any stack trace on stderr, any run over 1 s, any
+ * exception from a parser other than ConfigError (the event, routes, annotation and exabgp parsers
+ * must not throw at all), and any verdict the wrong way (a well-formed input refused, a broken one
+ * accepted). Failing inputs are written to DIR (bench-out/fuzz) with the seed that reproduces the run.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,14 +17,13 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { parseEvent } from '../functions/aws/events.js';
 import { parseConfig } from '../src/config/load.js';
 import { decodeConfig } from '../src/config/text.js';
 import { parseYaml } from '../src/config/yaml.js';
 import { ConfigError } from '../src/errors.js';
 import { shippedCli } from '../src/system/shipped.js';
 import { mutation, validConfig } from './config-arbitraries.js';
-import { anyInput, brokenEvent, validEvent } from './event-arbitraries.js';
+import { type EdgeCase, edgeCases, PLAN_CONFIGS, type RoutesFile, routesFile } from './edges.js';
 import { hostileText, mutatedText } from './mutate-text.js';
 
 const { values: args } = parseArgs({
@@ -117,21 +119,30 @@ function runCli(args: readonly string[]): Promise<{ code: number | null; stderr:
   });
 }
 
-async function fuzzCli(inputs: Input[], dir: string, t: Tally, deadline: number): Promise<void> {
+/** One CLI run: the arguments before the input file, and the exit it must give when known. */
+interface CliJob {
+  readonly args: readonly string[];
+  readonly input: Input;
+  readonly exit?: number | undefined;
+}
+
+async function fuzzCli(jobs: CliJob[], dir: string, t: Tally, deadline: number): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < inputs.length && performance.now() < deadline) {
+    while (next < jobs.length && performance.now() < deadline) {
       const i = next++;
-      const input = inputs[i]!;
+      const { args: command, input, exit } = jobs[i]!;
       const file = join(dir, `input-${i}.yaml`);
       await writeFile(file, input.content);
-      const command = COMMANDS[i % COMMANDS.length]!;
       const { code, stderr, ms } = await runCli([...command, file]);
       timed(t, ms, `${input.kind}, ${command[0]}`);
-      count(t, `${command.slice(0, 2).join(' ')} exit ${code}`);
+      const name = command.includes('--observed') ? 'plan --observed' : command.slice(0, 2).join(' ');
+      count(t, `${name} exit ${code}`);
       const where = `portlb ${command.join(' ')}`;
       if (code !== 0 && code !== 2)
         t.failures.push({ where, why: `exit ${code}: ${stderr.slice(0, 400)}`, input });
+      else if (exit !== undefined && code !== exit)
+        t.failures.push({ where, why: `exit ${code}, not ${exit}: ${stderr.slice(0, 400)}`, input });
       else if (STACK_TRACE.test(stderr))
         t.failures.push({ where, why: `stack trace: ${stderr.slice(0, 400)}`, input });
       else if (ms > LIMIT_MS) t.failures.push({ where, why: `took ${ms.toFixed(0)} ms`, input });
@@ -140,7 +151,30 @@ async function fuzzCli(inputs: Input[], dir: string, t: Tally, deadline: number)
   await Promise.all([worker(), worker()]); // two cores
 }
 
-function fuzzParsers(inputs: Input[], events: unknown[], t: Tally): void {
+/** The boundaries besides the config: a throw, a slow run or a verdict the wrong way fails. */
+function fuzzEdges(cases: EdgeCase[], t: Tally): void {
+  for (const c of cases) {
+    const start = performance.now();
+    const input = () => ({ kind: `${c.edge}: ${c.kind}`, content: c.input() });
+    try {
+      const accepted = c.run();
+      count(t, `${c.edge} ${accepted ? 'accepted' : 'refused'}`);
+      if (c.expect !== 'either' && accepted !== (c.expect === 'accept'))
+        t.failures.push({
+          where: c.edge,
+          why: `${accepted ? 'accepted' : 'refused'} ${c.kind}`,
+          input: input(),
+        });
+    } catch (error) {
+      t.failures.push({ where: c.edge, why: String((error as Error).stack ?? error), input: input() });
+    }
+    const ms = performance.now() - start;
+    timed(t, ms, `${c.edge}: ${c.kind}`);
+    if (ms > LIMIT_MS) t.failures.push({ where: c.edge, why: `took ${ms.toFixed(0)} ms`, input: input() });
+  }
+}
+
+function fuzzParsers(inputs: Input[], t: Tally): void {
   for (const input of inputs) {
     const start = performance.now();
     try {
@@ -154,26 +188,6 @@ function fuzzParsers(inputs: Input[], events: unknown[], t: Tally): void {
     const ms = performance.now() - start;
     timed(t, ms, input.kind);
     if (ms > LIMIT_MS) t.failures.push({ where: 'parseConfig', why: `took ${ms.toFixed(0)} ms`, input });
-  }
-  for (const event of events) {
-    const start = performance.now();
-    try {
-      count(t, `event ${parseEvent(event).ok ? 'accepted' : 'refused'}`);
-    } catch (error) {
-      const content = (() => {
-        try {
-          return JSON.stringify(event) ?? String(event);
-        } catch {
-          return String(event);
-        }
-      })();
-      t.failures.push({
-        where: 'parseEvent',
-        why: String((error as Error).stack ?? error),
-        input: { kind: 'event', content },
-      });
-    }
-    timed(t, performance.now() - start, 'event');
   }
 }
 
@@ -193,36 +207,45 @@ const start = performance.now();
 const end = start + SECONDS * 1000;
 const cliTally = tally();
 const parserTally = tally();
+const edgeTally = tally();
 try {
+  // The configs `plan --observed` runs with: the bgp example, and one per cloud beside the inputs.
+  const planConfig: Record<string, string> = {};
+  for (const [mode, config] of Object.entries(PLAN_CONFIGS)) {
+    if (config.endsWith('.yaml')) planConfig[mode] = config;
+    else {
+      planConfig[mode] = join(dir, `plan-${mode}.yaml`);
+      await writeFile(planConfig[mode], config);
+    }
+  }
+  const planJob = (f: RoutesFile): CliJob => ({
+    args: ['plan', '--config', planConfig[f.mode]!, '--observed'],
+    input: { kind: `observed: ${f.kind}`, content: f.content },
+    exit: f.exit === 'either' ? undefined : f.exit,
+  });
   // Mostly the CLI (a process per input, so bounded by spawns); the parsers in between.
   for (let batch = 0; performance.now() < end; batch++) {
     const seed = SEED + batch;
     const inputs = fc.sample(configInput, { seed, numRuns: 40 });
-    const events = [
-      ...fc.sample(anyInput, { seed, numRuns: 100 }),
-      ...fc.sample(brokenEvent, { seed, numRuns: 100 }),
-      ...fc.sample(validEvent, { seed, numRuns: 20 }).map((v) => v.event),
-      ...fc.sample(fc.string(), { seed, numRuns: 20 }).map((s) => {
-        try {
-          return JSON.parse(s) as unknown;
-        } catch {
-          return s;
-        }
-      }),
+    fuzzParsers(inputs, parserTally);
+    fuzzEdges(edgeCases(seed), edgeTally);
+    const jobs: CliJob[] = [
+      ...inputs.map((input, i) => ({ args: COMMANDS[i % COMMANDS.length]!, input })),
+      ...fc.sample(routesFile, { seed, numRuns: 12 }).map(planJob),
     ];
-    fuzzParsers(inputs, events, parserTally);
-    await fuzzCli(inputs, dir, cliTally, end);
+    await fuzzCli(jobs, dir, cliTally, end);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
 
-const failures = [...cliTally.failures, ...parserTally.failures];
+const failures = [...cliTally.failures, ...parserTally.failures, ...edgeTally.failures];
 console.log(
   `fuzz: seed ${SEED}, ${((performance.now() - start) / 1000).toFixed(0)} s on node ${process.version}`,
 );
 console.log(summary('  CLI (shipped bundle)', cliTally));
-console.log(summary('  parsers (in process)', parserTally));
+console.log(summary('  config parser (in process)', parserTally));
+console.log(summary('  other edges (in process)', edgeTally));
 if (failures.length > 0) {
   await mkdir(args.out, { recursive: true });
   for (const [i, failure] of failures.slice(0, 20).entries()) {

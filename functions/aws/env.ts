@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { formatPath } from '../../src/config/load.js';
-import { parsePrefix } from '../../src/core/cidr.js';
-import type { Problem } from '../../src/errors.js';
+import { awsTagKeys, logLevel } from '../../src/config/fields.js';
+import { exactlyOne } from '../../src/config/refine.js';
+import { awsFields } from '../../src/config/schema.js';
 import type { TableSelector } from '../../src/providers/aws/tables.js';
+import { commaList, envNumber, type EnvResult as FunctionEnvResult, parseEnv } from '../env.js';
 
 /** What every portlb function needs, from its environment (set by the SAM template). */
 export interface FunctionConfig {
@@ -21,100 +22,65 @@ export interface FunctionConfig {
   readonly eventsEndpoint?: string | undefined;
 }
 
-const list = (text: string) =>
-  text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+/** `k=v,k2=v2` -> a tag selector, each key once, with EC2's limits on keys and values. */
+const tagSelector = commaList(z.string().regex(/^[^=]+=.*$/, 'must be KEY=VALUE'))
+  .transform((pairs, ctx) => {
+    const tags: Record<string, string> = {};
+    for (const pair of pairs) {
+      const at = pair.indexOf('=');
+      const key = pair.slice(0, at);
+      if (key in tags) ctx.addIssue({ code: 'custom', message: `tag key "${key}" is given twice` });
+      tags[key] = pair.slice(at + 1);
+    }
+    return tags;
+  })
+  .pipe(z.record(z.string(), awsFields.tagValue).superRefine(awsTagKeys));
 
-const cidrList = z
-  .string()
-  .transform(list)
-  .pipe(
-    z.array(
-      z.string().superRefine((value, ctx) => {
-        const parsed = parsePrefix(value);
-        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
-      }),
-    ),
-  );
+const uniqueIds = commaList(awsFields.routeTableId).refine(
+  (ids) => new Set(ids).size === ids.length,
+  'names a route table twice',
+);
 
+// The config file's own field schemas (src/config/schema.ts awsFields), so a value the sidecar
+// accepts the functions accept too.
 const envSchema = z
   .object({
-    AWS_REGION: z.string().min(1, 'the Lambda runtime sets it; set it when running elsewhere'),
-    PORTLB_OWNER: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/)
-      .max(63)
-      .default('portlb'),
-    PORTLB_VIPS: cidrList.pipe(z.array(z.string()).min(1, 'name at least one VIP')),
-    PORTLB_ROUTE_TABLE_IDS: z
-      .string()
-      .transform(list)
-      .pipe(z.array(z.string().regex(/^rtb-[0-9a-f]+$/, 'must be a route table id (rtb-...)')))
+    AWS_REGION: awsFields.region,
+    PORTLB_OWNER: awsFields.owner.default('portlb'),
+    PORTLB_VIPS: commaList(awsFields.vip).pipe(z.array(z.string()).min(1, 'name at least one VIP')),
+    PORTLB_ROUTE_TABLE_IDS: uniqueIds
+      .pipe(z.array(z.string()).min(1, 'name at least one route table'))
       .optional(),
-    PORTLB_ROUTE_TABLE_TAGS: z
-      .string()
-      .transform(list)
-      .pipe(z.array(z.string().regex(/^[^=]+=.*$/, 'must be KEY=VALUE')))
-      .optional(),
-    PORTLB_VPC_CIDRS: cidrList.default([]),
-    PORTLB_STALE_SECONDS: z.coerce.number().positive().default(180),
-    PORTLB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-    PORTLB_EC2_ENDPOINT: z.url().optional(),
-    PORTLB_EC2_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
-    PORTLB_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-    PORTLB_EVENT_BUS: z.string().min(1).max(256).optional(),
-    PORTLB_EVENTS_ENDPOINT: z.url().optional(),
+    PORTLB_ROUTE_TABLE_TAGS: tagSelector.optional(),
+    PORTLB_VPC_CIDRS: commaList(awsFields.vip).default([]),
+    PORTLB_STALE_SECONDS: envNumber(awsFields.staleSeconds).default(180),
+    PORTLB_CONCURRENCY: envNumber(z.number().int().min(1).max(64)).default(8),
+    PORTLB_EC2_ENDPOINT: awsFields.endpoint.optional(),
+    PORTLB_EC2_MAX_ATTEMPTS: envNumber(z.number().int().min(1).max(20)).default(5),
+    PORTLB_LOG_LEVEL: logLevel.default('info'),
+    PORTLB_EVENT_BUS: awsFields.eventBus.optional(),
+    PORTLB_EVENTS_ENDPOINT: awsFields.endpoint.optional(),
   })
-  .superRefine((env, ctx) => {
-    const ids = (env.PORTLB_ROUTE_TABLE_IDS?.length ?? 0) > 0;
-    const tags = (env.PORTLB_ROUTE_TABLE_TAGS?.length ?? 0) > 0;
-    if (ids === tags) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['PORTLB_ROUTE_TABLE_IDS'],
-        message: 'set exactly one of PORTLB_ROUTE_TABLE_IDS and PORTLB_ROUTE_TABLE_TAGS',
-      });
-    }
-  });
+  .superRefine(exactlyOne(['PORTLB_ROUTE_TABLE_IDS', 'PORTLB_ROUTE_TABLE_TAGS']));
 
-export type EnvResult = { ok: true; config: FunctionConfig } | { ok: false; problems: Problem[] };
+export type EnvResult = FunctionEnvResult<FunctionConfig>;
 
 export function parseFunctionEnv(env: NodeJS.ProcessEnv): EnvResult {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((i) => ({ path: `env.${formatPath(i.path)}`, message: i.message })),
-    };
-  }
-  const e = parsed.data;
-  const tables: TableSelector = e.PORTLB_ROUTE_TABLE_IDS?.length
-    ? { ids: e.PORTLB_ROUTE_TABLE_IDS }
-    : {
-        tags: Object.fromEntries(
-          (e.PORTLB_ROUTE_TABLE_TAGS ?? []).map((pair) => {
-            const at = pair.indexOf('=');
-            return [pair.slice(0, at), pair.slice(at + 1)];
-          }),
-        ),
-      };
-  return {
-    ok: true,
-    config: {
-      region: e.AWS_REGION,
-      owner: e.PORTLB_OWNER,
-      vips: e.PORTLB_VIPS,
-      tables,
-      vpcCidrs: e.PORTLB_VPC_CIDRS,
-      staleSeconds: e.PORTLB_STALE_SECONDS,
-      concurrency: e.PORTLB_CONCURRENCY,
-      endpoint: e.PORTLB_EC2_ENDPOINT,
-      maxAttempts: e.PORTLB_EC2_MAX_ATTEMPTS,
-      logLevel: e.PORTLB_LOG_LEVEL,
-      eventBus: e.PORTLB_EVENT_BUS,
-      eventsEndpoint: e.PORTLB_EVENTS_ENDPOINT,
-    },
-  };
+  return parseEnv(envSchema, env, (e) => ({
+    region: e.AWS_REGION,
+    owner: e.PORTLB_OWNER,
+    vips: e.PORTLB_VIPS,
+    // exactlyOne: one of the two is set.
+    tables: e.PORTLB_ROUTE_TABLE_IDS
+      ? { ids: e.PORTLB_ROUTE_TABLE_IDS }
+      : { tags: e.PORTLB_ROUTE_TABLE_TAGS ?? {} },
+    vpcCidrs: e.PORTLB_VPC_CIDRS,
+    staleSeconds: e.PORTLB_STALE_SECONDS,
+    concurrency: e.PORTLB_CONCURRENCY,
+    endpoint: e.PORTLB_EC2_ENDPOINT,
+    maxAttempts: e.PORTLB_EC2_MAX_ATTEMPTS,
+    logLevel: e.PORTLB_LOG_LEVEL,
+    eventBus: e.PORTLB_EVENT_BUS,
+    eventsEndpoint: e.PORTLB_EVENTS_ENDPOINT,
+  }));
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { awsRegion } from '../../src/config/fields.js';
+import { errorMessage } from '../../src/errors.js';
 import {
   LIFECYCLE_DETAIL_TYPE,
   LIFECYCLE_SOURCE,
@@ -6,6 +8,7 @@ import {
   lifecycleDetailSchema,
 } from '../../src/publishers/aws/lifecycle-event.js';
 import { instanceIdSchema } from '../../src/sources/aws/candidacy.js';
+import { refusal } from '../reasons.js';
 
 /*
  * The EventBridge events portlb's functions accept, parsed with zod at the edge. Shapes from AWS's
@@ -13,29 +16,21 @@ import { instanceIdSchema } from '../../src/sources/aws/candidacy.js';
  * the scheduled rule's "Scheduled Event". The envelope is not strict: AWS may add fields.
  */
 
-const envelopeSchema = z.object({
+/** What every EventBridge event carries (Powertools' EventBridgeSchema); `detail` per event type. */
+const envelope = z.object({
   version: z.string().optional(),
-  id: z.string().min(1),
-  'detail-type': z.string().min(1),
-  source: z.string().min(1),
-  account: z.string(),
-  time: z.string(),
-  region: z.string(),
+  id: z.string().min(1).max(256),
+  'detail-type': z.string().min(1).max(256),
+  source: z.string().min(1).max(256),
+  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+  time: z.iso.datetime({ error: 'must be an ISO 8601 time in UTC (2021-11-11T21:29:54Z)' }),
+  region: awsRegion,
   resources: z.array(z.string()),
+  'replay-name': z.string().optional(),
   detail: z.unknown(),
 });
 
 const downStates = ['stopping', 'stopped', 'shutting-down', 'terminated'] as const;
-
-const stateChangeSchema = z.object({
-  'instance-id': instanceIdSchema,
-  state: z.enum(['pending', 'running', ...downStates]),
-});
-
-const spotWarningSchema = z.object({
-  'instance-id': instanceIdSchema,
-  'instance-action': z.enum(['hibernate', 'stop', 'terminate']),
-});
 
 export type FunctionEvent =
   | {
@@ -55,56 +50,90 @@ export type FunctionEvent =
 
 export type ParsedEvent = { ok: true; event: FunctionEvent } | { ok: false; reason: string };
 
-function issue(error: z.ZodError, where: string): string {
-  const first = error.issues[0];
-  const path = first?.path.length ? `${where}.${first.path.join('.')}` : where;
-  return `${path}: ${first?.message ?? 'invalid'}`;
+/** One event type: its envelope extended with its own `detail`, and what it means. */
+interface EventType<S extends z.ZodType> {
+  readonly source: string;
+  readonly detailType: string;
+  readonly schema: S;
+  readonly read: (event: z.output<S>) => FunctionEvent;
 }
+
+function eventType<D extends z.ZodType>(
+  source: string,
+  detailType: string,
+  detail: D,
+  read: (event: z.output<typeof envelope> & { detail: z.output<D> }) => FunctionEvent,
+): EventType<z.ZodType> {
+  const schema = envelope.extend({ source: z.literal(source), 'detail-type': z.literal(detailType), detail });
+  return { source, detailType, schema, read: read as EventType<z.ZodType>['read'] };
+}
+
+/*
+ * Shapes from AWS's docs: "State change events for Amazon EC2 instances", "Spot Instance
+ * interruption notices", the scheduled rule's "Scheduled Event" (detail `{}`), and portlb's own
+ * lifecycle event. Details are not strict (AWS adds fields), but portlb's own is.
+ */
+const EVENT_TYPES = [
+  eventType(
+    'aws.ec2',
+    'EC2 Instance State-change Notification',
+    z.object({ 'instance-id': instanceIdSchema, state: z.enum(['pending', 'running', ...downStates]) }),
+    (e) => ({ kind: 'instance-state', id: e.id, instanceId: e.detail['instance-id'], state: e.detail.state }),
+  ),
+  eventType(
+    'aws.ec2',
+    'EC2 Spot Instance Interruption Warning',
+    z.object({
+      'instance-id': instanceIdSchema,
+      'instance-action': z.enum(['hibernate', 'stop', 'terminate']),
+    }),
+    (e) => ({
+      kind: 'spot-warning',
+      id: e.id,
+      instanceId: e.detail['instance-id'],
+      action: e.detail['instance-action'],
+    }),
+  ),
+  eventType('aws.events', 'Scheduled Event', z.object({}), (e) => ({
+    kind: 'scheduled',
+    id: e.id,
+    time: e.time,
+  })),
+  eventType(LIFECYCLE_SOURCE, LIFECYCLE_DETAIL_TYPE, lifecycleDetailSchema, (e) => ({
+    kind: 'lifecycle',
+    id: e.id,
+    detail: e.detail,
+  })),
+];
+
+const byType = new Map(EVENT_TYPES.map((t) => [`${t.source}\n${t.detailType}`, t]));
 
 /** True for instance states after which the node serves nothing. */
 export function isDownState(state: string): boolean {
   return (downStates as readonly string[]).includes(state);
 }
 
+function parse(input: unknown): ParsedEvent {
+  const head = envelope.safeParse(input);
+  if (!head.success)
+    return { ok: false, reason: `not an EventBridge event: ${refusal(head.error, 'event')}` };
+  const type = `${head.data.source} / ${head.data['detail-type']}`;
+  const known = byType.get(`${head.data.source}\n${head.data['detail-type']}`);
+  if (known === undefined) return { ok: false, reason: `unknown event type ${type}` };
+  const event = known.schema.safeParse(input);
+  if (!event.success) return { ok: false, reason: `${type}: ${refusal(event.error)}` };
+  return { ok: true, event: known.read(event.data) };
+}
+
+/**
+ * An EventBridge event as one of the kinds the functions act on, or the reason it is not (naming
+ * the field). Never throws, whatever it is given: the handler logs the reason and writes nothing.
+ */
 export function parseEvent(input: unknown): ParsedEvent {
-  const envelope = envelopeSchema.safeParse(input);
-  if (!envelope.success)
-    return { ok: false, reason: `not an EventBridge event: ${issue(envelope.error, 'event')}` };
-  const e = envelope.data;
-  const type = `${e.source} / ${e['detail-type']}`;
-  if (e.source === 'aws.ec2' && e['detail-type'] === 'EC2 Instance State-change Notification') {
-    const detail = stateChangeSchema.safeParse(e.detail);
-    if (!detail.success) return { ok: false, reason: `${type}: ${issue(detail.error, 'detail')}` };
-    return {
-      ok: true,
-      event: {
-        kind: 'instance-state',
-        id: e.id,
-        instanceId: detail.data['instance-id'],
-        state: detail.data.state,
-      },
-    };
+  try {
+    return parse(input);
+  } catch (error) {
+    // An object whose getters throw (a proxy, a hostile test harness) is not an event either.
+    return { ok: false, reason: `not an EventBridge event: unreadable (${errorMessage(error)})` };
   }
-  if (e.source === 'aws.ec2' && e['detail-type'] === 'EC2 Spot Instance Interruption Warning') {
-    const detail = spotWarningSchema.safeParse(e.detail);
-    if (!detail.success) return { ok: false, reason: `${type}: ${issue(detail.error, 'detail')}` };
-    return {
-      ok: true,
-      event: {
-        kind: 'spot-warning',
-        id: e.id,
-        instanceId: detail.data['instance-id'],
-        action: detail.data['instance-action'],
-      },
-    };
-  }
-  if (e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event') {
-    return { ok: true, event: { kind: 'scheduled', id: e.id, time: e.time } };
-  }
-  if (e.source === LIFECYCLE_SOURCE && e['detail-type'] === LIFECYCLE_DETAIL_TYPE) {
-    const detail = lifecycleDetailSchema.safeParse(e.detail);
-    if (!detail.success) return { ok: false, reason: `${type}: ${issue(detail.error, 'detail')}` };
-    return { ok: true, event: { kind: 'lifecycle', id: e.id, detail: detail.data } };
-  }
-  return { ok: false, reason: `unknown event type ${type}` };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { gceInstanceUrl } from '../../src/core/provider-id.js';
+import { errorMessage } from '../../src/errors.js';
 import {
   type GcpLifecycle,
   gcpLifecycleSchema,
@@ -7,6 +8,7 @@ import {
   SWEEP_KIND,
   sweepSchema,
 } from '../../src/providers/gcp/lifecycle.js';
+import { refusal } from '../reasons.js';
 
 /*
  * The Pub/Sub messages portlb's Cloud Functions accept, parsed with zod at the edge. Every one
@@ -48,23 +50,35 @@ export type GcpEvent =
 
 export type ParsedGcpEvent = { ok: true; event: GcpEvent } | { ok: false; reason: string };
 
-const cloudEventSchema = z.object({
-  specversion: z.string().optional(),
-  id: z.string().min(1),
-  source: z.string().optional(),
-  type: z.string().min(1),
-  time: z.string().optional(),
+/** What every CloudEvent carries (CloudEvents 1.0: id, source, type; time when given). */
+const cloudEvent = z.object({
+  specversion: z.literal('1.0', { error: 'must be "1.0" (CloudEvents 1.0)' }).optional(),
+  id: z.string().min(1).max(1024),
+  source: z.string().max(4096).optional(),
+  type: z.string().min(1).max(1024),
+  time: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' }).optional(),
   data: z.unknown(),
 });
 
-const pubsubDataSchema = z.object({
-  message: z.object({
-    data: z.string().base64().optional(),
-    attributes: z.record(z.string(), z.string()).optional(),
-    messageId: z.string().optional(),
-    publishTime: z.string().optional(),
+/** Pub/Sub's limit on a message; base64 makes it a third longer. */
+const MAX_MESSAGE_BYTES = 10 * 1024 * 1024;
+
+/** The one CloudEvent type the functions take: a Pub/Sub message, as Eventarc delivers it. */
+const messagePublished = cloudEvent.extend({
+  type: z.literal(MESSAGE_PUBLISHED),
+  data: z.object({
+    message: z.object({
+      data: z
+        .string()
+        .max(Math.ceil(MAX_MESSAGE_BYTES / 3) * 4, 'is larger than a Pub/Sub message can be')
+        .base64()
+        .optional(),
+      attributes: z.record(z.string(), z.string()).optional(),
+      messageId: z.string().min(1).max(1024).optional(),
+      publishTime: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 time' }).optional(),
+    }),
+    subscription: z.string().optional(),
   }),
-  subscription: z.string().optional(),
 });
 
 const logEntrySchema = z.object({
@@ -73,7 +87,7 @@ const logEntrySchema = z.object({
   timestamp: z.string().optional(),
   operation: z
     .object({
-      id: z.string().min(1),
+      id: z.string().min(1).max(1024),
       producer: z.string().optional(),
       first: z.boolean().optional(),
       last: z.boolean().optional(),
@@ -81,9 +95,9 @@ const logEntrySchema = z.object({
     .optional(),
   protoPayload: z.object({
     '@type': z.literal(AUDIT_LOG_TYPE),
-    serviceName: z.string(),
-    methodName: z.string().min(1),
-    resourceName: z.string().min(1),
+    serviceName: z.string().max(256),
+    methodName: z.string().min(1).max(256),
+    resourceName: z.string().min(1).max(1024),
     status: z.object({ code: z.number().int().optional(), message: z.string().optional() }).optional(),
   }),
 });
@@ -92,15 +106,9 @@ const logEntrySchema = z.object({
 const METHOD = /^(?:(?:v1|beta|alpha)\.)?compute\.instances\.(delete|stop|preempted)$/;
 const INSTANCE_RESOURCE = /^projects\/([^/]+)\/zones\/([^/]+)\/instances\/([^/]+)$/;
 
-function issue(error: z.ZodError, where: string): string {
-  const first = error.issues[0];
-  const path = first?.path.length ? `${where}.${first.path.join('.')}` : where;
-  return `${path}: ${first?.message ?? 'invalid'}`;
-}
-
 function auditEvent(id: string, payload: unknown): ParsedGcpEvent {
   const entry = logEntrySchema.safeParse(payload);
-  if (!entry.success) return { ok: false, reason: `audit log entry: ${issue(entry.error, 'entry')}` };
+  if (!entry.success) return { ok: false, reason: `audit log entry: ${refusal(entry.error, 'entry')}` };
   const { protoPayload: audit, operation } = entry.data;
   if (audit.serviceName !== 'compute.googleapis.com') {
     return { ok: false, reason: `audit log entry of ${audit.serviceName}, not Compute Engine` };
@@ -145,12 +153,12 @@ export function parsePayload(id: string, time: string, payload: unknown): Parsed
   const kind = (payload as { kind?: unknown }).kind;
   if (kind === SWEEP_KIND) {
     const sweep = sweepSchema.safeParse(payload);
-    if (!sweep.success) return { ok: false, reason: `sweep message: ${issue(sweep.error, 'data')}` };
+    if (!sweep.success) return { ok: false, reason: `sweep message: ${refusal(sweep.error, 'data')}` };
     return { ok: true, event: { kind: 'sweep', id, time } };
   }
   if (kind === LIFECYCLE_KIND) {
     const detail = gcpLifecycleSchema.safeParse(payload);
-    if (!detail.success) return { ok: false, reason: `lifecycle message: ${issue(detail.error, 'data')}` };
+    if (!detail.success) return { ok: false, reason: `lifecycle message: ${refusal(detail.error, 'data')}` };
     return { ok: true, event: { kind: 'lifecycle', id, detail: detail.data } };
   }
   return { ok: false, reason: `unknown message (kind ${JSON.stringify(kind) ?? 'missing'})` };
@@ -158,21 +166,24 @@ export function parsePayload(id: string, time: string, payload: unknown): Parsed
 
 /** The Pub/Sub message id of whatever arrived, for log lines about input that did not parse. */
 export function messageIdOf(input: unknown): string | undefined {
-  const event = cloudEventSchema.safeParse(input);
-  if (!event.success) return undefined;
-  const data = pubsubDataSchema.safeParse(event.data.data);
-  return (data.success ? data.data.message.messageId : undefined) ?? event.data.id;
+  try {
+    const event = messagePublished.safeParse(input);
+    if (event.success) return event.data.data.message.messageId ?? event.data.id;
+    const head = cloudEvent.safeParse(input);
+    return head.success ? head.data.id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** A CloudEvent as the Functions Framework hands it over: never throws, says why when it is not for us. */
-export function parseCloudEvent(input: unknown): ParsedGcpEvent {
-  const event = cloudEventSchema.safeParse(input);
-  if (!event.success) return { ok: false, reason: `not a CloudEvent: ${issue(event.error, 'event')}` };
-  if (event.data.type !== MESSAGE_PUBLISHED)
-    return { ok: false, reason: `unknown CloudEvent type ${event.data.type}` };
-  const data = pubsubDataSchema.safeParse(event.data.data);
-  if (!data.success) return { ok: false, reason: `Pub/Sub data: ${issue(data.error, 'data')}` };
-  const { message } = data.data;
+function parse(input: unknown): ParsedGcpEvent {
+  const head = cloudEvent.safeParse(input);
+  if (!head.success) return { ok: false, reason: `not a CloudEvent: ${refusal(head.error, 'event')}` };
+  if (head.data.type !== MESSAGE_PUBLISHED)
+    return { ok: false, reason: `unknown CloudEvent type ${head.data.type}` };
+  const event = messagePublished.safeParse(input);
+  if (!event.success) return { ok: false, reason: `Pub/Sub data: ${refusal(event.error)}` };
+  const { message } = event.data.data;
   const id = message.messageId ?? event.data.id;
   if (message.data === undefined || message.data === '')
     return { ok: false, reason: `message ${id} has no data` };
@@ -183,4 +194,14 @@ export function parseCloudEvent(input: unknown): ParsedGcpEvent {
     return { ok: false, reason: `message ${id}: data is not JSON` };
   }
   return parsePayload(id, message.publishTime ?? event.data.time ?? '', payload);
+}
+
+/** A CloudEvent as the Functions Framework hands it over: never throws, says why when it is not for us. */
+export function parseCloudEvent(input: unknown): ParsedGcpEvent {
+  try {
+    return parse(input);
+  } catch (error) {
+    // An object whose getters throw is not an event either.
+    return { ok: false, reason: `not a CloudEvent: unreadable (${errorMessage(error)})` };
+  }
 }

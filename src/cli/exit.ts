@@ -2,11 +2,11 @@ import { formatProblems } from '../config/load.js';
 import { ConfigError, errorMessage } from '../errors.js';
 
 /**
- * Exit codes: 0 done, 1 failed at run time, 2 bad input (config, flags, files), 3 not implemented
- * yet (`render keepalived|nftables`). Anything that is not a ConfigError is a run-time failure:
+ * Exit codes: 0 done, 1 failed at run time, 2 bad input (config, flags, files). (3, "not
+ * implemented yet", is no longer returned.) Anything that is not a ConfigError is a run-time failure:
  * one line on stderr, never a stack trace.
  */
-export const EXIT = { ok: 0, failed: 1, badInput: 2, notImplemented: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
 
 export async function exitFor(work: Promise<number>): Promise<void> {
   try {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { exitFor } from './exit.js';
 import { registerLab } from './lab.js';
-import { runPlan } from './plan.js';
+import { OBSERVED_FILE_HELP, runPlan } from './plan.js';
 import { runRender } from './render.js';
 import { runSidecar } from './sidecar.js';
 import { runValidate } from './validate.js';
@@ -30,7 +30,7 @@ program
   .command('plan')
   .description('show what would change and why, without changing anything')
   .requiredOption('-c, --config <file>', 'portlb config (YAML)')
-  .option('--observed <file>', 'routes as they are now (YAML/JSON list); none when omitted')
+  .option('--observed <file>', 'routes as they are now (YAML/JSON list, below); none when omitted')
   .addOption(
     new Option('--mode <mode>', 'override the mode (auto resolves with --provider-id)').choices([
       'bgp',
@@ -46,6 +46,7 @@ program
     ).choices(['sync', 'upsert-only', 'create-only']),
   )
   .option('--json', 'print the plan as JSON')
+  .addHelpText('after', OBSERVED_FILE_HELP)
   .action((o) => exitFor(runPlan(o)));
 
 program

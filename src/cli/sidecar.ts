@@ -12,6 +12,7 @@ import { createProcess } from '../runtime/process.js';
 import type { RoutePlan } from '../runtime/route-pipeline.js';
 import { createStaticSource } from '../sources/static.js';
 import { formatPlan, planJson } from './format.js';
+import { requireModeSection } from './mode-section.js';
 
 export interface SidecarOptions {
   config: string;
@@ -56,6 +57,12 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
       ? await kube.readProviderId(config.kubernetes?.kubeconfig, nodeName)
       : undefined);
   const resolved = resolveMode(config.mode, providerId);
+  // auto on a cloud node whose section is missing would start and route nothing there.
+  requireModeSection(
+    config,
+    resolved.mode,
+    config.mode === 'auto' ? `auto: ${resolved.reason}` : resolved.reason,
+  );
   const mode = modeDescriptor(resolved.mode);
   logger.info({ event: 'mode', mode: mode.name, reason: resolved.reason }, `mode ${mode.name}`);
 
@@ -102,7 +109,12 @@ export async function runSidecar(options: SidecarOptions): Promise<number> {
   if (options.once) {
     try {
       await start();
-      const outcome = await controller.runOnce('once');
+      // Writes only where the loop would: not without the Lease, never in a topology whose
+      // sidecar holds no write permission (EventBridge, Pub/Sub). Otherwise the plan is printed.
+      const apply = parts.canWrite?.() ?? true;
+      if (!apply)
+        process.stderr.write('portlb: this sidecar is not the writer now: planned only, nothing applied\n');
+      const outcome = await controller.runOnce('once', { apply });
       printOutcome(outcome, options.json);
       return outcome.failed.length > 0 ? 1 : 0;
     } finally {

@@ -80,6 +80,9 @@ export function seconds(bounds: { min?: number; max?: number } = {}) {
     : base.min(bounds.min, `must be at least ${bounds.min} s`);
 }
 
+/** pino's levels, as `log.level` and the functions' PORTLB_LOG_LEVEL name them. */
+export const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error']);
+
 /** A DNS label (RFC 1123): Kubernetes names, portlb's owner id. */
 export const name = z
   .string()
@@ -104,6 +107,22 @@ export const awsRegion = z
 export const routeTableId = z
   .string()
   .regex(/^rtb-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be a route table id (rtb- and 8 or 17 hex digits)');
+
+/** An EC2 network interface id (`eni-` and 8 or 17 hex digits): a route's target in mode aws. */
+export const networkInterfaceId = z
+  .string()
+  .regex(/^eni-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be a network interface id (eni- and 8 or 17 hex digits)');
+
+/**
+ * A GCE instance (`projects/P/zones/Z/instances/NAME`, or its full Compute URL): a route's target
+ * in mode gcp.
+ */
+export const instanceUrl = z
+  .string()
+  .regex(
+    /^(https:\/\/www\.googleapis\.com\/compute\/v1\/)?projects\/[^/\s]{1,100}\/zones\/[a-z0-9-]{1,63}\/instances\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    'must be an instance URL (projects/P/zones/Z/instances/NAME)',
+  );
 
 /** An API endpoint override: an http(s) URL with a host. */
 export const endpointUrl = z.url({

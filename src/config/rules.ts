@@ -1,5 +1,6 @@
 import { addressFamily, parseAddress, parsePrefix } from '../core/cidr.js';
 import type { Problem } from '../errors.js';
+import { instanceUrl, networkInterfaceId } from './fields.js';
 import { type Loose, list, record } from './loose.js';
 import { MAX_HOLD_TIME_WITHOUT_OVERRIDE } from './schema.js';
 import { SPECIAL_PURPOSE_CATEGORIES, type SpecialPurpose } from './special.js';
@@ -224,12 +225,8 @@ function bgpProblems(bgp: Loose, env: NodeJS.ProcessEnv): Problem[] {
 
 /** What a static target's cloudTarget must be in the modes that use it. */
 const CLOUD_TARGETS = {
-  aws: { pattern: /^eni-([0-9a-f]{8}|[0-9a-f]{17})$/, what: 'a network interface id (eni-...)' },
-  gcp: {
-    pattern:
-      /^(https:\/\/www\.googleapis\.com\/compute\/v1\/)?projects\/[^/\s]+\/zones\/[a-z0-9-]+\/instances\/[a-z]([-a-z0-9]*[a-z0-9])?$/,
-    what: 'an instance URL (projects/P/zones/Z/instances/NAME)',
-  },
+  aws: { schema: networkInterfaceId, what: 'a network interface id (eni-...)' },
+  gcp: { schema: instanceUrl, what: 'an instance URL (projects/P/zones/Z/instances/NAME)' },
 } as const;
 
 function cloudTargetProblems(doc: Loose): Problem[] {
@@ -242,7 +239,8 @@ function cloudTargetProblems(doc: Loose): Problem[] {
   if (modes.length === 0) return [];
   return list(doc.targets).flatMap((target, i) => {
     const cloud = record(target).cloudTarget;
-    if (typeof cloud !== 'string' || modes.some((m) => CLOUD_TARGETS[m].pattern.test(cloud))) return [];
+    if (typeof cloud !== 'string' || modes.some((m) => CLOUD_TARGETS[m].schema.safeParse(cloud).success))
+      return [];
     const what = modes.map((m) => CLOUD_TARGETS[m].what).join(' or ');
     return [{ path: `targets[${i}].cloudTarget`, message: `"${cloud}" is not ${what}` }];
   });

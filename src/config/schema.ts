@@ -11,6 +11,7 @@ import {
   gcpProjectId,
   labelSelector,
   listen,
+  logLevel,
   name,
   port,
   portName,
@@ -172,11 +173,23 @@ const bgpSchema = z.strictObject({
     .optional(),
 });
 
+/** The aws fields the Lambda functions' environment shares (functions/aws/env.ts builds on them). */
+export const awsFields = {
+  owner: name,
+  vip: cidr,
+  region: awsRegion,
+  routeTableId,
+  tagValue: z.string().max(256),
+  endpoint: endpointUrl,
+  eventBus,
+  staleSeconds: seconds({ min: 1, max: 7 * DAY }),
+};
+
 const routeTablesSchema = z
   .strictObject({
-    ids: z.array(routeTableId).min(1).optional(),
+    ids: z.array(awsFields.routeTableId).min(1).optional(),
     tags: z
-      .record(z.string(), z.string().max(256))
+      .record(z.string(), awsFields.tagValue)
       .refine((t) => Object.keys(t).length > 0, 'needs a tag')
       .superRefine(awsTagKeys)
       .optional(),
@@ -187,17 +200,17 @@ const routeTablesSchema = z
   );
 
 const awsSchema = z.strictObject({
-  region: awsRegion.optional(),
+  region: awsFields.region.optional(),
   routeTables: routeTablesSchema,
-  endpoint: endpointUrl.optional(),
+  endpoint: awsFields.endpoint.optional(),
   vpcCidrs: z.array(cidr).default([]),
   /** `tags`: the sidecar writes its candidacy and routes itself; `eventbridge`: it only puts lifecycle events. */
   publish: z.enum(['tags', 'eventbridge']).default('tags'),
-  eventBus: eventBus.default('portlb-lifecycle'),
+  eventBus: awsFields.eventBus.default('portlb-lifecycle'),
   candidacy: z
     .strictObject({
       refreshSeconds: seconds({ min: 1, max: DAY }).default(60),
-      staleSeconds: seconds({ min: 1, max: 7 * DAY }).default(180),
+      staleSeconds: awsFields.staleSeconds.default(180),
     })
     .superRefine(
       before('refreshSeconds', 'staleSeconds', 'a candidacy would go stale before its refresh'),
@@ -213,6 +226,9 @@ export const gcpFields = {
   project: gcpProjectId,
   network: gcpName,
   priority: z.number().int().min(0).max(65535),
+  endpoint: endpointUrl,
+  /** How long a lifecycle message counts (the sidecar publishes again every refreshSeconds). */
+  lifecycleMaxAgeSeconds: seconds({ min: 1, max: 7 * DAY }),
 };
 
 const gcpSchema = z.strictObject({
@@ -220,7 +236,7 @@ const gcpSchema = z.strictObject({
   network: gcpFields.network,
   priority: gcpFields.priority.default(1000),
   /** Compute's endpoint: a Private Service Connect address, or the stand-in in tests. */
-  endpoint: endpointUrl.optional(),
+  endpoint: gcpFields.endpoint.optional(),
   /** `routes`: each sidecar writes its own Compute routes; `pubsub`: it only publishes lifecycle messages (least privilege) and the `lifecycle` function writes. */
   publish: z.enum(['routes', 'pubsub']).default('routes'),
   /** The lifecycle topic: its id, or `projects/P/topics/T`. */
@@ -401,9 +417,7 @@ export const configSchema = z.strictObject({
       }
     }, whenValid)
     .default({ resyncSeconds: 30, debounceMs: 200, policy: 'sync' }),
-  log: z
-    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
-    .default({ level: 'info' }),
+  log: z.strictObject({ level: logLevel.default('info') }).default({ level: 'info' }),
 });
 
 /** The Kubernetes Downward API, as the LB pod's manifest passes it in. */

@@ -120,6 +120,13 @@ function collectObserved(
   return tables;
 }
 
+/** Someone else's routes beside (or instead of) portlb's: left alone, and listed as such. */
+function listForeign(table: string, vip: string, routes: readonly ObservedRoute[], out: Out): void {
+  for (const route of routes) {
+    out.skipped.push({ table, vip, target: route.target, reason: { code: 'foreign', detail: route.owner } });
+  }
+}
+
 function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOptions, out: Out): void {
   const { vip } = want;
   const policy = options.policy ?? 'sync';
@@ -139,17 +146,19 @@ function planSingle(table: string, want: DesiredVip, slot: Slot, options: PlanOp
   }
   if (current === undefined && slot.foreign.length > 0) {
     // The lowest-ordered foreign route names the holder, so input order never decides.
-    const holder = [...slot.foreign].sort(
+    const [holder, ...others] = [...slot.foreign].sort(
       (a, b) => compare(a.target, b.target) || compare(a.owner ?? '', b.owner ?? ''),
-    )[0];
+    );
     out.skipped.push({
       table,
       vip,
       target: holder?.target,
       reason: { code: 'foreign_holder', detail: holder?.owner },
     });
+    listForeign(table, vip, others, out);
     return;
   }
+  listForeign(table, vip, slot.foreign, out);
   const choice = chooseSingle(
     current && { target: current.target, usable: current.state === 'active' },
     want.candidates,
@@ -209,14 +218,7 @@ function planMulti(table: string, want: DesiredVip, slot: Slot, options: PlanOpt
       out.skipped.push({ table, vip, reason });
     }
   }
-  for (const foreign of slot.foreign) {
-    out.skipped.push({
-      table,
-      vip,
-      target: foreign.target,
-      reason: { code: 'foreign', detail: foreign.owner },
-    });
-  }
+  listForeign(table, vip, slot.foreign, out);
   const have: string[] = [];
   const byTarget =
     slot.owned.length > 1
@@ -284,6 +286,8 @@ export function plan(
     }
     for (const [vip, slot] of slots) {
       if (wanted.has(vip)) continue;
+      // Someone else's route to a VIP portlb does not serve: never touched, but said so.
+      listForeign(table, vip, slot.foreign, out);
       for (const route of slot.owned) {
         if ((options.policy ?? 'sync') === 'sync') {
           out.changes.push({

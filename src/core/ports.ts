@@ -38,7 +38,11 @@ export interface Provider<View = unknown> {
   readonly name: string;
   /** One read of every managed table. */
   observe(): Promise<Observation<View>>;
-  /** Applies changes in order; one result per change, errors included, so one failure hides nothing. */
+  /**
+   * Applies changes in order; one result per change, errors included, so one failure hides nothing.
+   * It throws only when the batch itself is wrong (a registry refusing a change no plan of this
+   * config can make): then nothing is written.
+   */
   apply(changes: readonly Change[], context: ApplyContext<View>): Promise<ApplyResult[]>;
 }
 

@@ -23,3 +23,25 @@ export function parseProviderId(providerId: string | undefined): CloudInstance |
 export function gceInstanceUrl(instance: { project: string; zone: string; name: string }): string {
   return `https://www.googleapis.com/compute/v1/projects/${instance.project}/zones/${instance.zone}/instances/${instance.name}`;
 }
+
+export interface InstanceRef {
+  readonly project: string;
+  readonly zone: string;
+  readonly name: string;
+}
+
+const INSTANCE_PATH =
+  /(?:^|\/)projects\/([a-z0-9.:-]+)\/zones\/([a-z0-9-]+)\/instances\/([a-z]([-a-z0-9]*[a-z0-9])?)$/;
+
+/** An instance URL in any of the forms Compute accepts (full, `projects/...`), or undefined. */
+export function parseInstanceUrl(url: string): InstanceRef | undefined {
+  const match = INSTANCE_PATH.exec(url);
+  if (match === null) return undefined;
+  return { project: match[1] ?? '', zone: match[2] ?? '', name: match[3] ?? '' };
+}
+
+/** The one spelling of an instance URL portlb compares: the full `https://www.googleapis.com/...` form. */
+export function canonicalInstanceUrl(url: string): string | undefined {
+  const ref = parseInstanceUrl(url);
+  return ref && gceInstanceUrl(ref);
+}

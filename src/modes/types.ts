@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Config } from '../config/load.js';
 import type { Mode } from '../core/mode.js';
 import type { Candidate, Cardinality, Change } from '../core/model.js';
@@ -33,6 +34,16 @@ export interface ModeDescriptor {
   awaitOwnReady(config: Config): boolean;
   /** The tables the config alone names (`portlb plan`, `sidecar --state`). */
   configuredTables(config: Config): string[];
+  /**
+   * The form of this mode's target ids, as a field schema (a next-hop address, an ENI id, an
+   * instance URL): what an observed route read from a file (`portlb plan --observed`) must carry.
+   */
+  readonly targetField: z.ZodType<string>;
+  /**
+   * The one spelling of a target that is compared, where the field allows several (an instance
+   * URL short or full): absent when every accepted form is already the one compared.
+   */
+  canonicalTarget?(target: string): string;
   /** What a static `targets` entry contributes. */
   staticCandidate(target: Config['targets'][number]): Candidate;
   /** The target id of an LB pod on a node, from what the Node says (undefined: not known yet). */

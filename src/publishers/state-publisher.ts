@@ -29,8 +29,11 @@ export interface StatePublisher<S extends LbState> {
   tick(): Promise<void>;
   /** Publishes this state now and holds it (shutdown: draining, then gone). */
   announce(state: S): Promise<void>;
-  /** The last failure, while it lasts. */
-  notReady(): string[];
+  /**
+   * The last failure, while it lasts. Not a readiness reason: the pod can still serve what reaches
+   * it, and a publish outage (throttling, Pub/Sub down) would otherwise take every LB out at once.
+   */
+  failing(): string[];
   /** The last report that went out. */
   last(): { readonly state: S; readonly at: number } | undefined;
 }
@@ -39,7 +42,7 @@ export interface StatePublisher<S extends LbState> {
  * An LB's report about itself, kept current wherever it goes (tags on AWS route tables, an
  * EventBridge event, a Pub/Sub message): published on change and again every `refreshSeconds`, so
  * a report lost, reordered, or never followed by a word from a dead pod goes stale; after a
- * failure it waits with backoff (1 s, doubling, at most the refresh period or 64 s) before it tries
+ * failure it waits with backoff (2 s after the first, doubling, at most the refresh period or 64 s) before it tries
  * again. A state announced at shutdown is held and tried at once.
  */
 export function createStatePublisher<S extends LbState>(
@@ -86,7 +89,7 @@ export function createStatePublisher<S extends LbState>(
       retryAt = 0;
       await attempt(state);
     },
-    notReady: () => (lastError ? [lastError] : []),
+    failing: () => (lastError ? [lastError] : []),
     last: () => last,
   };
 }

@@ -36,11 +36,23 @@ export function refuseUnowned(
   return { allowed, refused };
 }
 
-/** Results in the order of `changes`, from the results of several batches. */
+/**
+ * Results in the order of `changes`, from the results of several batches. A change no batch
+ * answered for failed: success is only what a provider reported, so no record follows a write that
+ * never ran.
+ */
 export function inOrder(
   changes: readonly Change[],
   ...batches: readonly (readonly ApplyResult[])[]
 ): ApplyResult[] {
   const byChange = new Map(batches.flat().map((r) => [r.change, r]));
-  return changes.map((change) => byChange.get(change) ?? { change });
+  return changes.map(
+    (change) =>
+      byChange.get(change) ?? {
+        change,
+        error: new PermanentError(
+          `${change.kind} ${change.table}/${change.vip}: no result from the provider`,
+        ),
+      },
+  );
 }

@@ -182,6 +182,76 @@ describe('portlb plan', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('[0].target');
   });
+
+  it('refuses every bad entry by index and field, and plans nothing', async () => {
+    const observed = join(dir, 'observed-entries.yaml');
+    await writeFile(
+      observed,
+      [
+        '- { table: bgp, vip: 10.1.1.0/24, target: 10.99.0.11, owner: lab }',
+        '- { table: bgp, vip: banana, target: 10.99.0.11, owner: lab }',
+        '- { table: bgp, vip: 10.1.1.5/24, target: 10.99.0.12, owner: lab }',
+        '- { table: bgp, vip: 10.1.1.0/24, target: not-an-ip, owner: lab }',
+        '- { table: rib, vip: 10.1.1.0/24, target: 10.99.0.13, owner: lab, color: red }',
+      ].join('\n'),
+    );
+    const result = await portlb('plan', '--config', 'examples/bgp-lab.yaml', '--observed', observed);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toContain('5 problems (mode bgp); nothing planned');
+    expect(result.stderr).toContain('[1].vip: "banana" is not a CIDR');
+    expect(result.stderr).toContain('[2].vip: "10.1.1.5/24" has host bits set; did you mean 10.1.1.0/24?');
+    expect(result.stderr).toContain('[3].target: not an IPv4 or IPv6 address');
+    expect(result.stderr).toContain('[4].table: "rib" is not a table this config manages (bgp)');
+    expect(result.stderr).toContain('[4].color: not a field of a route');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('checks targets the way the mode writes them: an ENI id in mode aws', async () => {
+    const observed = join(dir, 'observed-aws.yaml');
+    await writeFile(
+      observed,
+      [
+        '- { table: rtb-0123456789abcdef0, vip: 192.0.2.0/24, target: eni-0123456789abcdef0, owner: portlb }',
+        '- { table: rtb-0123456789abcdef0, vip: 192.0.2.0/24, target: 10.0.1.5, owner: portlb }',
+      ].join('\n'),
+    );
+    const config = join(dir, 'aws-ids.yaml');
+    const example = await readFile('examples/aws.yaml', 'utf8');
+    await writeFile(
+      config,
+      example.replace(/tags: \{ portlb\.io\/managed: "true" \}/, 'ids: [rtb-0123456789abcdef0]'),
+    );
+    const result = await portlb('plan', '--config', config, '--observed', observed);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('[1].target: must be a network interface id');
+    expect(result.stderr).not.toContain('[0]');
+  });
+
+  it('lists foreign routes to VIPs it does not serve, with the reason it leaves them alone', async () => {
+    const observed = join(dir, 'observed-foreign.yaml');
+    await writeFile(
+      observed,
+      '- { table: bgp, vip: 10.1.9.0/24, target: 10.99.0.50, owner: someone-else }\n',
+    );
+    const result = await portlb('plan', '--config', 'examples/bgp-lab.yaml', '--observed', observed);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      '. bgp  10.1.9.0/24  10.99.0.50   (route owned by someone-else left alone)',
+    );
+  });
+
+  it('refuses --mode aws on a config without an aws section, naming it', async () => {
+    const result = await portlb('plan', '--config', 'examples/bgp-lab.yaml', '--mode', 'aws');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('mode aws (--mode given) needs its "aws" section');
+    expect(result.stdout).not.toContain('no changes');
+  });
+
+  it('prints the observed file format with --help', async () => {
+    const result = await portlb('plan', '--help');
+    expect(result.stdout).toContain('The --observed file: a YAML or JSON list');
+    expect(result.stdout).toContain('Exit codes: 0 planned');
+  });
 });
 
 describe('portlb sidecar', () => {
@@ -201,6 +271,22 @@ describe('portlb sidecar', () => {
     expect(JSON.parse(second.stdout)).toMatchObject({ applied: [], failed: [] });
     const routes = JSON.parse(await readFile(state, 'utf8')) as { target: string }[];
     expect(routes.map((r) => r.target)).toEqual(['10.99.0.11', '10.99.0.12']);
+  });
+
+  it('auto on a cloud node whose section is missing: exit 2 naming the mode and the providerID', async () => {
+    const config = join(dir, 'auto-gcp.yaml');
+    const example = await readFile('examples/bgp-lab.yaml', 'utf8');
+    await writeFile(
+      config,
+      `${example.replace('mode: bgp', 'mode: auto')}\ngcp: { project: portlb-test, network: default }\n`,
+    );
+    const providerId = 'aws:///us-east-1a/i-0123456789abcdef0';
+    const args = ['sidecar', '--config', config, '--provider-id', providerId];
+    const result = await portlb(...args, '--state', join(dir, 'auto.json'), '--once');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `mode aws (auto: providerID ${providerId} is AWS) needs its "aws" section`,
+    );
   });
 
   it('serves /readyz and shuts down in order on SIGTERM', async () => {

@@ -107,6 +107,28 @@ describe('plan()', () => {
     );
   });
 
+  it('lists every foreign route in its tables as left alone, whether or not its VIP is configured', () => {
+    fc.assert(
+      fc.property(desired, observed, options, (want, have, opts) => {
+        const { skipped } = plan(want, have, opts);
+        const foreign = have.filter(
+          (r) => opts.tables.includes(r.table) && r.owner !== opts.owner && canonicalText(r.vip).ok,
+        );
+        for (const route of foreign) {
+          const listed = skipped.some(
+            (s) =>
+              s.table === route.table &&
+              s.vip === vipKey(route.vip) &&
+              s.target === route.target &&
+              (s.reason.code === 'foreign' || s.reason.code === 'foreign_holder'),
+          );
+          expect(listed, JSON.stringify(route)).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('has nothing left to do once its own changes are applied', async () => {
     // Observed as providers report it: VIPs in canonical text (the memory provider finds a route
     // by its text; see the known gaps below), and one route per destination where one target is

@@ -142,6 +142,28 @@ describe('plan: single-target clouds (one route per table)', () => {
     ]);
   });
 
+  it.each([
+    ['single', single],
+    ['multi', multi],
+  ])(
+    '%s: lists foreign routes to VIPs it does not serve, with their owner, and changes nothing',
+    (_c, options) => {
+      const result = plan(
+        [],
+        [
+          route('eni-x', { vip: '10.1.9.0/24', owner: 'other' }),
+          route('eni-y', { vip: '10.1.8.0/24', owner: undefined }),
+        ],
+        options,
+      );
+      expect(result.changes).toEqual([]);
+      expect(spoken(result.skipped)).toEqual([
+        { table: 't1', vip: '10.1.8.0/24', target: 'eni-y', reason: 'route owned by nobody left alone' },
+        { table: 't1', vip: '10.1.9.0/24', target: 'eni-x', reason: 'route owned by other left alone' },
+      ]);
+    },
+  );
+
   it('resolves two healthy reports of one target by rank, whatever their order', () => {
     const a = { target: 'eni-a', healthy: true, rank: 'z' };
     const b = { target: 'eni-b', healthy: true, rank: 'm' };

@@ -60,6 +60,16 @@ async function withSecrets(lbSide = true): Promise<Config> {
   });
 }
 
+/** Hold time 0 (RFC 4271: no keepalives), on the global setting and per peer. */
+const withHoldZero = async () => {
+  const config = await topologyConfig();
+  return withBgp(config, {
+    holdTime: 0,
+    allowLongHoldTime: true,
+    peers: config.bgp!.peers.map((p) => ({ ...p, holdTime: 0 })),
+  });
+};
+
 const withBfd = async (singleHop: string[] = []) =>
   withBgp(await topologyConfig(), { bfd: { intervalMs: 300, multiplier: 3, singleHop } });
 
@@ -76,9 +86,13 @@ afterAll(async () => {
 });
 
 describe('rendered configs pass the peers’ own checks', () => {
-  it.each([false, true])('exabgp --test (md5: %s)', async (md5) => {
-    const config = md5 ? await withSecrets() : await topologyConfig();
-    const file = join(dir, `exabgp-${md5}.conf`);
+  it.each([
+    ['plain', () => topologyConfig()],
+    ['md5', () => withSecrets()],
+    ['hold time 0', () => withHoldZero()],
+  ])('exabgp --test: %s', async (what, make) => {
+    const config = await make();
+    const file = join(dir, `exabgp-${what.replaceAll(' ', '-')}.conf`);
     await writeFile(
       file,
       renderExabgpConfig(config, { node: 'node1', run: 'portlb bgp-api --socket /tmp/x' }).text,
@@ -102,6 +116,7 @@ describe('rendered configs pass the peers’ own checks', () => {
     ['md5 on both sides', () => withSecrets()],
     ['bfd', () => withBfd(['10.99.0.2'])],
     ['both families, VIPs only', () => dualStackConfig()],
+    ['hold time 0', () => withHoldZero()],
   ])('gobgpd v4 --dry-run: %s', async (what, config) => {
     const text = renderRrConfig(await config(), { flavor: 'gobgp', routerId: '10.99.0.2' });
     const result = await checkGobgp(text, `rr-${what.replaceAll(' ', '-')}.toml`);
@@ -120,6 +135,7 @@ describe('rendered configs pass the peers’ own checks', () => {
     ['md5', () => withSecrets()],
     ['bfd', () => withBfd()],
     ['dual', () => dualStackConfig()],
+    ['hold-0', () => withHoldZero()],
   ])('FRR route reflector: %s', async (what, config) => {
     const text = renderRrConfig(await config(), { flavor: 'frr', routerId: '10.99.0.2' });
     await checkFrr(text, `rr-${what}.conf`);
@@ -129,6 +145,7 @@ describe('rendered configs pass the peers’ own checks', () => {
     ['plain', () => topologyConfig()],
     ['md5', () => withSecrets()],
     ['dual', () => dualStackConfig()],
+    ['hold-0', () => withHoldZero()],
   ])('FRR router: %s', async (what, config) => {
     await checkFrr(renderRouterConfig(await config()), `router-${what}.conf`);
   });

@@ -40,7 +40,9 @@ const doc = (publish: 'routes' | 'pubsub') => ({
     backends: { static: [{ address: '127.0.0.1', port: backendPort }] },
   })),
   gcp: { project: PROJECT, network: 'vpc', publish },
-  health: { intervalSeconds: 0.05, timeoutSeconds: 0.05, rise: 1, fall: 1 },
+  // Fast, but three misses in a row before a gate falls: one stall of a loaded CI machine's event
+  // loop must not withdraw a route in the middle of a "no write" assertion.
+  health: { intervalSeconds: 0.25, timeoutSeconds: 0.25, rise: 1, fall: 3 },
   drain: { seconds: 0 },
 });
 
@@ -66,8 +68,8 @@ async function sidecar(
 const routesTo = (target: string) => standin.routes(PROJECT).filter((r) => r.nextHopInstance === target);
 const writes = () =>
   standin.calls().filter((c) => c.method === 'routes.insert' || c.method === 'routes.delete');
-const until = async (what: string, check: () => boolean) => {
-  const deadline = Date.now() + 5000;
+const until = async (what: string, check: () => boolean, ms = 5000) => {
+  const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -230,5 +232,50 @@ describe('gcp mode, publish: pubsub', () => {
     expect(states().slice(-3)).toEqual(['ready', 'draining', 'gone']);
     expect(gcpLifecycleSchema.parse(published[0]).instance).toBe(lb[0]);
     expect(standin.calls()).toEqual([]);
+  });
+
+  it('stays ready while a publish fails, showing the failure in its status', async () => {
+    let failing = true;
+    const published: unknown[] = [];
+    const topic: TopicPublisher = {
+      topic: 'projects/portlb-test/topics/portlb-lifecycle',
+      publish: async (message) => {
+        if (failing) throw new Error('14 UNAVAILABLE: the emulator is down');
+        published.push(message);
+        return String(published.length);
+      },
+    };
+    const { parts } = await sidecar({
+      providerId: `gce://${PROJECT}/${ZONE}/lb-1`,
+      publish: 'pubsub',
+      topic,
+    });
+    await parts.start?.();
+    const publishError = () =>
+      (parts.status?.() as { gcp?: { publishError?: string } } | undefined)?.gcp?.publishError;
+    await healthy(parts);
+    await until('a failed publish', () => publishError() !== undefined);
+    expect(publishError()).toMatch(
+      /publishing lifecycle \w+ to projects\/portlb-test\/topics\/portlb-lifecycle failed: 14 UNAVAILABLE/,
+    );
+    expect(parts.notReady?.()).toEqual([]);
+
+    failing = false;
+    // The publisher's backoff after a few failures: 2, 4, 8 s.
+    await until('the retry to go out', () => published.length > 0, 20_000);
+    expect(publishError()).toBeUndefined();
+  }, 30_000);
+});
+
+describe('the gcp descriptor', () => {
+  const short = `projects/${PROJECT}/zones/${ZONE}/instances/lb-1`;
+  const full = `https://www.googleapis.com/compute/v1/${short}`;
+
+  it('compares instance URLs in their full form, as Compute reports them', () => {
+    expect(gcpMode.canonicalTarget?.(short)).toBe(full);
+    expect(gcpMode.canonicalTarget?.(full)).toBe(full);
+    expect(
+      gcpMode.staticCandidate({ node: 'n1', address: '10.0.0.1', cloudTarget: short, healthy: true }).target,
+    ).toBe(full);
   });
 });

@@ -54,7 +54,7 @@ describe('createStatePublisher', () => {
     // act + assess
     await publisher.tick();
     expect(counted).toEqual(['lifecycle']);
-    expect(publisher.notReady()).toEqual(['publishing lifecycle ready to topic-a failed: unavailable']);
+    expect(publisher.failing()).toEqual(['publishing lifecycle ready to topic-a failed: unavailable']);
     advance(1_999);
     await publisher.tick();
     expect(counted).toHaveLength(1);
@@ -67,7 +67,7 @@ describe('createStatePublisher', () => {
     failing = false;
     await publisher.announce('draining');
     expect(sent.map((s) => s.state)).toEqual(['draining']);
-    expect(publisher.notReady()).toEqual([]);
+    expect(publisher.failing()).toEqual([]);
     await publisher.tick();
     expect(publisher.last()?.state).toBe('draining');
   });

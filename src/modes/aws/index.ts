@@ -1,3 +1,4 @@
+import { networkInterfaceId } from '../../config/fields.js';
 import { parseProviderId } from '../../core/provider-id.js';
 import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
 import type { ModeDescriptor } from '../types.js';
@@ -23,6 +24,8 @@ export const awsMode: ModeDescriptor = {
         .join(','),
     ];
   },
+  // VPC routes go to an LB node's network interface.
+  targetField: networkInterfaceId,
   staticCandidate: cloudStaticCandidate,
   // No Kubernetes object names the ENI: the instance id, which the AWS source maps to the ENI.
   targetOf: (_pod, node) => {

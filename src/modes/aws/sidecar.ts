@@ -168,10 +168,12 @@ export async function createAwsMode(
       ...(options.providerId() === undefined
         ? ['the Node has no providerID yet: cannot tell which instance this is']
         : []),
-      ...announcer.notReady(),
     ],
+    // A failed publish shows here, in the log and in portlb_publish_failures_total, not in the
+    // readiness: the pod still serves, and an API outage must not make every LB NotReady at once.
     status: () => ({
       ...announcer.status(),
+      ...(announcer.failing().length > 0 && { publishError: announcer.failing()[0] }),
       ...(gates && { health: gates.overall() }),
       leader: options.leader.holder(),
       leading: options.leader.isLeader(),

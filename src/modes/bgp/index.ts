@@ -1,3 +1,4 @@
+import { address } from '../../config/fields.js';
 import { reasonText } from '../../core/reasons.js';
 import { nodeAddress } from '../../kube/objects.js';
 import { BGP_TABLE } from '../../providers/bgp/provider.js';
@@ -17,6 +18,8 @@ export const bgpMode: ModeDescriptor = {
   // With the node as next hop the node agent forwards to this pod only once it is Ready.
   awaitOwnReady: (config) => (config.bgp?.nextHop ?? 'node') === 'node',
   configuredTables: () => [BGP_TABLE],
+  // A next hop: the node (or pod) address exabgp announces.
+  targetField: address,
   staticCandidate: (target) => ({
     target: target.address,
     rank: target.node,

@@ -1,4 +1,5 @@
-import { gceInstanceUrl, parseProviderId } from '../../core/provider-id.js';
+import { instanceUrl } from '../../config/fields.js';
+import { canonicalInstanceUrl, gceInstanceUrl, parseProviderId } from '../../core/provider-id.js';
 import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
 import type { ModeDescriptor } from '../types.js';
 import { gcpPlanning } from './planning.js';
@@ -14,7 +15,14 @@ export const gcpMode: ModeDescriptor = {
   candidates: 'self',
   awaitOwnReady: () => false,
   configuredTables: (config) => (config.gcp ? [config.gcp.network] : []),
-  staticCandidate: cloudStaticCandidate,
+  // nextHopInstance.
+  targetField: instanceUrl,
+  // Compute reports full URLs; a config or an observed file may give `projects/...`.
+  canonicalTarget: (target) => canonicalInstanceUrl(target) ?? target,
+  staticCandidate: (target) => {
+    const candidate = cloudStaticCandidate(target);
+    return { ...candidate, target: canonicalInstanceUrl(candidate.target) ?? candidate.target };
+  },
   targetOf: (_pod, node) => {
     const instance = parseProviderId(node.providerId);
     return instance?.cloud === 'gce' ? gceInstanceUrl(instance) : undefined;

@@ -223,7 +223,8 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
         const gate = gates.gateOf(s.name);
         if (!gate.healthy) reasons.push(`service ${s.name} not routed: ${gate.reason}`);
       }
-      return [...reasons, ...(lifecycle?.notReady() ?? [])];
+      // A failed publish is not a reason (see the aws mode): it is in status.
+      return reasons;
     },
     status: () => ({
       gcp: {
@@ -232,6 +233,7 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
         publish: gcp.publish,
         instance: instance(),
         ...lifecycle?.status(),
+        ...(lifecycle && lifecycle.failing().length > 0 && { publishError: lifecycle.failing()[0] }),
       },
       health: Object.fromEntries(config.services.map((s) => [s.name, gates.gateOf(s.name)])),
     }),

@@ -1,36 +1,12 @@
-import { gceInstanceUrl } from '../../core/provider-id.js';
+import { gceInstanceUrl, parseInstanceUrl } from '../../core/provider-id.js';
 import { PermanentError } from '../../errors.js';
 import { call } from './errors.js';
 import type { ComputePort } from './port.js';
 
 /*
- * GCE instances as route targets. The target id portlb plans with is the instance's full Compute
- * URL (`gceInstanceUrl`, what routes report as `nextHopInstance`), built from the Node's
- * `gce://project/zone/name` providerID by src/kube/objects.ts `parseProviderId` (the lead unifies
- * the AWS and GCE parsers into one module; this file only reads URLs back).
+ * GCE instances as route targets: the target id portlb plans with is the instance's full Compute
+ * URL (src/core/provider-id.ts, what routes report as `nextHopInstance`).
  */
-
-export interface InstanceRef {
-  readonly project: string;
-  readonly zone: string;
-  readonly name: string;
-}
-
-const INSTANCE_PATH =
-  /(?:^|\/)projects\/([a-z0-9.:-]+)\/zones\/([a-z0-9-]+)\/instances\/([a-z]([-a-z0-9]*[a-z0-9])?)$/;
-
-/** An instance URL in any of the forms Compute accepts (full, `projects/...`), or undefined. */
-export function parseInstanceUrl(url: string): InstanceRef | undefined {
-  const match = INSTANCE_PATH.exec(url);
-  if (match === null) return undefined;
-  return { project: match[1] ?? '', zone: match[2] ?? '', name: match[3] ?? '' };
-}
-
-/** The one spelling of an instance URL portlb compares: the full `https://www.googleapis.com/...` form. */
-export function canonicalInstanceUrl(url: string): string | undefined {
-  const ref = parseInstanceUrl(url);
-  return ref && gceInstanceUrl(ref);
-}
 
 export interface ForwardingCheck {
   /** Throws a PermanentError naming the instance unless it exists with `canIpForward` on. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalInstanceUrl } from './instances.js';
+import { canonicalInstanceUrl } from '../../core/provider-id.js';
 
 /*
  * The LB pod lifecycle message on Pub/Sub: what a sidecar without Compute write permission

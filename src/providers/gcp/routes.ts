@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pRetry from 'p-retry';
 import { canonicalText } from '../../core/cidr.js';
+import { canonicalInstanceUrl, parseInstanceUrl } from '../../core/provider-id.js';
 import { isTransient, PermanentError } from '../../errors.js';
 import { ComputePermanentError, call, isAlreadyExists, isMissingProject, isNotFound } from './errors.js';
-import { canonicalInstanceUrl, createForwardingCheck, parseInstanceUrl } from './instances.js';
+import { createForwardingCheck } from './instances.js';
 import { type OperationWarning, operationWarnings, waitDone } from './operations.js';
 import type { ComputePort, RouteResource } from './port.js';
 

@@ -39,7 +39,8 @@ export interface CandidacyPublisher {
   tick(): Promise<void>;
   /** Publishes this state now and holds it (shutdown: draining, then gone). */
   announce(state: CandidateState): Promise<void>;
-  notReady(): string[];
+  /** The last publish failure, while it lasts (shown in status and counted; not a readiness reason). */
+  failing(): string[];
   status(): Record<string, unknown>;
 }
 
@@ -118,7 +119,7 @@ export function createCandidacyPublisher(options: CandidacyPublisherOptions): Ca
   return {
     tick: reports.tick,
     announce: reports.announce,
-    notReady: reports.notReady,
+    failing: reports.failing,
     status: () => ({
       candidacy: reports.last()?.state,
       candidacyAt: reports.last()?.at,

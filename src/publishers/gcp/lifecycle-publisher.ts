@@ -29,7 +29,8 @@ export interface LifecyclePublisher {
   tick(): Promise<void>;
   /** Publishes this state now and holds it (shutdown: draining, then gone). */
   announce(state: LifecycleState): Promise<void>;
-  notReady(): string[];
+  /** The last publish failure, while it lasts (shown in status and counted; not a readiness reason). */
+  failing(): string[];
   status(): Record<string, unknown>;
 }
 
@@ -62,6 +63,9 @@ export function createLifecyclePublisher(options: LifecyclePublisherOptions): Li
       messageId = await options.topic.publish(message);
     },
     current: async () => {
+      // Before the Node informer knows the instance there is nothing to say yet: not a failure
+      // (the mode's readiness names the missing providerID).
+      if (options.instance() === undefined) return undefined;
       const healthy = await options.healthy();
       return healthy === undefined ? undefined : healthy ? 'ready' : 'draining';
     },
@@ -78,7 +82,7 @@ export function createLifecyclePublisher(options: LifecyclePublisherOptions): Li
   return {
     tick: reports.tick,
     announce: reports.announce,
-    notReady: reports.notReady,
+    failing: reports.failing,
     status: () => ({
       lifecycle: reports.last()?.state,
       lifecycleAt: reports.last()?.at,

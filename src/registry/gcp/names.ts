@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalText } from '../../core/cidr.js';
+import { canonicalInstanceUrl, parseInstanceUrl } from '../../core/provider-id.js';
 import { PermanentError } from '../../errors.js';
-import { parseInstanceUrl } from '../../providers/gcp/instances.js';
 
 /*
  * Ownership of GCP routes, the way the Kubernetes cloud-provider route controller does it (a name
@@ -49,8 +49,10 @@ function instanceName(target: string): string {
 /** The name of this owner's route for this VIP to this instance: `[a-z]([-a-z0-9]*[a-z0-9])?`, <= 63 chars. */
 export function routeName(owner: string, vip: string, target: string): string {
   const cidr = canonicalVip(vip);
+  // A short `projects/...` and the full URL are one instance: one name.
+  const instance = canonicalInstanceUrl(target) ?? target;
   const hash = createHash('sha256')
-    .update(`${owner}\n${cidr}\n${target}`)
+    .update(`${owner}\n${cidr}\n${instance}`)
     .digest('hex')
     .slice(0, HASH_DIGITS);
   const vipPart = clip(cidr.toLowerCase().replace(/[.:/]/g, '-'), MAX_VIP_PART);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { name } from '../../config/fields.js';
 import type { Problem } from '../../errors.js';
 
 /** The annotations an operator may put on an LB pod. */
@@ -17,25 +18,46 @@ export interface LbAnnotations {
   readonly disabled: boolean;
 }
 
-const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const PREFIX = 'portlb.io/';
 
+/** The API server's limit on all of an object's annotations together (256 KiB). */
+const MAX_VALUE = 256 * 1024;
+
+const keys: readonly string[] = Object.values(ANNOTATIONS);
+
+/** Each problem names its annotation (the path) and, in a list, which item. */
 function schema(knownServices: readonly string[]) {
+  const known = new Set(knownServices);
   return z.object({
     [ANNOTATIONS.services]: z
       .string()
+      .superRefine((text, ctx) => {
+        if (text.length > MAX_VALUE) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `is ${text.length} characters; annotations hold at most ${MAX_VALUE}`,
+          });
+          return;
+        }
+        const items = text.split(',').map((s) => s.trim());
+        const seen = new Set<string>();
+        for (const [i, item] of items.entries()) {
+          const at = items.length > 1 ? `item ${i + 1} ` : '';
+          const problem =
+            item === ''
+              ? `${at}is empty: a comma-separated list of service names`
+              : !name.safeParse(item).success
+                ? `${at}"${item.slice(0, 64)}" is not a service name (a DNS label)`
+                : !known.has(item)
+                  ? `${at}names service "${item}", which is not configured`
+                  : seen.has(item)
+                    ? `${at}names service "${item}" twice`
+                    : undefined;
+          seen.add(item);
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+        }
+      })
       .transform((text) => text.split(',').map((s) => s.trim()))
-      .pipe(
-        z
-          .array(
-            z
-              .string()
-              .regex(label, 'must be a comma-separated list of service names')
-              .refine((s) => knownServices.includes(s), {
-                error: (issue) => `names service "${String(issue.input)}", which is not configured`,
-              }),
-          )
-          .min(1),
-      )
       .optional(),
     [ANNOTATIONS.rank]: z
       .string()
@@ -45,13 +67,20 @@ function schema(knownServices: readonly string[]) {
   });
 }
 
+/** The known annotation a misspelt one most likely means: same words, or one edit away. */
+function didYouMean(key: string): string {
+  const bare = (k: string) => k.slice(PREFIX.length).replace(/[^a-z]/g, '');
+  const words = bare(key);
+  const close =
+    words === '' ? undefined : keys.find((k) => bare(k).startsWith(words) || words.startsWith(bare(k)));
+  return close === undefined ? `portlb reads ${keys.join(', ')}` : `did you mean ${close}?`;
+}
+
 export type AnnotationResult =
   | { readonly ok: true; readonly value: LbAnnotations }
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
-/** Parses portlb's annotations on an LB pod; other annotations are ignored. Problems name the annotation. */
 const NONE: AnnotationResult = { ok: true, value: { disabled: false } };
-const keys: readonly string[] = Object.values(ANNOTATIONS);
 
 // Building a zod schema costs far more than using one, and this runs for every LB pod on every
 // change: keep the schema for the last list of services.
@@ -62,21 +91,31 @@ function schemaFor(knownServices: readonly string[]): ReturnType<typeof schema> 
   return cached.schema;
 }
 
+/**
+ * Parses portlb's annotations on an LB pod (`portlb.io/...`); others are not portlb's business. An
+ * unknown `portlb.io/` annotation is refused too: a misspelt `portlb.io/disable` would otherwise
+ * leave in rotation a pod its operator took out. Every problem is named by its annotation.
+ */
 export function parseAnnotations(
   annotations: Readonly<Record<string, string>>,
   knownServices: readonly string[],
 ): AnnotationResult {
-  if (!keys.some((k) => k in annotations)) return NONE;
+  const own = Object.keys(annotations).filter((k) => k.startsWith(PREFIX));
+  if (own.length === 0) return NONE;
+  const unknown: Problem[] = own
+    .filter((k) => !keys.includes(k))
+    .map((k) => ({ path: k.slice(0, 253), message: `is not an annotation portlb reads; ${didYouMean(k)}` }));
   const result = schemaFor(knownServices).safeParse(annotations);
-  if (!result.success) {
-    return {
-      ok: false,
-      problems: result.error.issues.map((issue) => ({
-        path: String(issue.path[0] ?? '(annotations)'),
-        message: issue.message,
-      })),
-    };
-  }
+  const problems = [
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => ({
+          path: String(issue.path[0] ?? '(annotations)'),
+          message: issue.message,
+        }))),
+    ...unknown,
+  ];
+  if (!result.success || problems.length > 0) return { ok: false, problems };
   const data = result.data;
   return {
     ok: true,

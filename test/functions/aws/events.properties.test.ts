@@ -20,14 +20,21 @@ describe('parseEvent', () => {
     );
   });
 
-  it('reads every well-formed event as its kind, with its id and instance', () => {
+  it('reads every well-formed event as its kind, with its id and every value it carries', () => {
     fc.assert(
       fc.property(validEvent, ({ kind, event }) => {
         const parsed = parseEvent(event);
         expect(parsed).toMatchObject({ ok: true, event: { kind, id: event.id } });
         const detail = event.detail as Record<string, unknown>;
-        if (parsed.ok && 'instanceId' in parsed.event)
-          expect(parsed.event.instanceId).toBe(detail['instance-id']);
+        if (!parsed.ok) return;
+        // What the functions act on is what the event said: nothing lost, nothing made up.
+        const e = parsed.event;
+        if (e.kind === 'instance-state')
+          expect([e.instanceId, e.state]).toEqual([detail['instance-id'], detail.state]);
+        if (e.kind === 'spot-warning')
+          expect([e.instanceId, e.action]).toEqual([detail['instance-id'], detail['instance-action']]);
+        if (e.kind === 'scheduled') expect(e.time).toBe(event.time);
+        if (e.kind === 'lifecycle') expect(e.detail).toEqual(detail);
       }),
     );
   });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseFunctionEnv } from '../../../functions/aws/env.js';
 import { parseEvent } from '../../../functions/aws/events.js';
 
 const envelope = (source: string, detailType: string, detail: unknown) => ({
@@ -13,6 +12,12 @@ const envelope = (source: string, detailType: string, detail: unknown) => ({
   resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-1234567890abcdef0'],
   detail,
 });
+
+const stateChange = () =>
+  envelope('aws.ec2', 'EC2 Instance State-change Notification', {
+    'instance-id': 'i-1234567890abcdef0',
+    state: 'stopped',
+  });
 
 describe('parseEvent', () => {
   it.each([
@@ -103,55 +108,52 @@ describe('parseEvent', () => {
       }),
       /detail\.version/,
     ],
+    [
+      'an account that is not one',
+      { ...stateChange(), account: 'acme' },
+      /event\.account: must be a 12-digit/,
+    ],
+    ['a zone as region', { ...stateChange(), region: 'us-east-1a' }, /event\.region: must be an AWS region/],
+    [
+      'a time that is not ISO 8601',
+      { ...stateChange(), time: 'yesterday' },
+      /event\.time: must be an ISO 8601/,
+    ],
+    ['resources that are not strings', { ...stateChange(), resources: [1] }, /event\.resources\[0\]/],
+    [
+      'a scheduled event whose detail is not an object',
+      envelope('aws.events', 'Scheduled Event', 'now'),
+      /aws\.events \/ Scheduled Event: detail: /,
+    ],
   ])('refuses %s with a reason naming the field', (_name, event, reason) => {
     const parsed = parseEvent(event);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.reason).toMatch(reason);
   });
-});
 
-describe('parseFunctionEnv', () => {
-  const env = {
-    AWS_REGION: 'us-east-1',
-    PORTLB_VIPS: '192.0.2.0/24, 198.51.100.0/28',
-    PORTLB_ROUTE_TABLE_IDS: 'rtb-1,rtb-2',
-  };
+  it('lists the first problems of a broken detail, each with its field', () => {
+    const parsed = parseEvent(
+      envelope('aws.ec2', 'EC2 Spot Instance Interruption Warning', { 'instance-id': 5 }),
+    );
+    expect(parsed).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/detail\.instance-id: .*; detail\.instance-action: /),
+    });
+  });
 
-  it('reads the SAM template environment', () => {
-    const parsed = parseFunctionEnv({ ...env, PORTLB_EC2_ENDPOINT: 'http://127.0.0.1:5000' });
-    expect(parsed).toMatchObject({
-      ok: true,
-      config: {
-        vips: ['192.0.2.0/24', '198.51.100.0/28'],
-        tables: { ids: ['rtb-1', 'rtb-2'] },
-        owner: 'portlb',
-        staleSeconds: 180,
-        endpoint: 'http://127.0.0.1:5000',
+  it('never throws, not even for an object whose fields throw when read', () => {
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom');
+        },
+        has: () => true,
+        ownKeys: () => ['id'],
+        getOwnPropertyDescriptor: () => ({ configurable: true, enumerable: true, value: 1 }),
       },
-    });
-  });
-
-  it('reads a tag selector', () => {
-    const parsed = parseFunctionEnv({
-      ...env,
-      PORTLB_ROUTE_TABLE_IDS: undefined,
-      PORTLB_ROUTE_TABLE_TAGS: 'portlb.io/managed=true,team=net',
-    });
-    expect(parsed).toMatchObject({
-      ok: true,
-      config: { tables: { tags: { 'portlb.io/managed': 'true', team: 'net' } } },
-    });
-  });
-
-  it.each([
-    ['no VIPs', { PORTLB_VIPS: '' }, /PORTLB_VIPS/],
-    ['a VIP with host bits', { PORTLB_VIPS: '192.0.2.5/24' }, /PORTLB_VIPS.*host bits/],
-    ['both table selectors', { PORTLB_ROUTE_TABLE_TAGS: 'a=b' }, /exactly one of/],
-    ['a bad table id', { PORTLB_ROUTE_TABLE_IDS: 'table-1' }, /rtb-/],
-    ['no region', { AWS_REGION: undefined }, /AWS_REGION/],
-  ])('refuses %s', (_name, change, message) => {
-    const parsed = parseFunctionEnv({ ...env, ...change });
+    );
+    const parsed = parseEvent(hostile);
     expect(parsed.ok).toBe(false);
-    if (!parsed.ok) expect(parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')).toMatch(message);
   });
 });

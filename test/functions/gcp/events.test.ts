@@ -130,9 +130,47 @@ describe('parseCloudEvent: envelopes', () => {
     ['data not JSON', pubsubCloudEvent(undefined, 'not json {'), /data is not JSON/],
     ['empty data', { ...pubsubCloudEvent({}), data: { message: { data: '' } } }, /has no data/],
     ['JSON that is not an object', pubsubCloudEvent(undefined, '42'), /not a JSON object/],
+    [
+      'CloudEvents 0.3',
+      { ...pubsubCloudEvent({}), specversion: '0.3' },
+      /event\.specversion: must be "1\.0"/,
+    ],
+    ['no id', { ...pubsubCloudEvent({}), id: '' }, /event\.id/],
+    [
+      'a time that is not RFC 3339',
+      { ...pubsubCloudEvent({}), time: 'Tuesday' },
+      /event\.time: must be an RFC 3339/,
+    ],
+    [
+      'a publish time that is not RFC 3339',
+      { ...pubsubCloudEvent({}), data: { message: { data: 'e30=', publishTime: 5 } } },
+      /data\.message\.publishTime/,
+    ],
+    [
+      'attributes that are not strings',
+      { ...pubsubCloudEvent({}), data: { message: { data: 'e30=', attributes: { a: 1 } } } },
+      /data\.message\.attributes\.a/,
+    ],
   ])('%s: a reason, never a throw', (_what, input, reason) => {
     const parsed = parseCloudEvent(input);
     expect(parsed.ok).toBe(false);
     expect(parsed.ok ? '' : parsed.reason).toMatch(reason);
+  });
+});
+
+describe('parseCloudEvent: hostile input', () => {
+  it('never throws, not even for an object whose fields throw when read', () => {
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom');
+        },
+      },
+    );
+    expect(parseCloudEvent(hostile)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^not a CloudEvent/),
+    });
   });
 });

@@ -30,11 +30,17 @@ describe('exabgp API lines', () => {
     ['{ "type": "state", ', /not JSON/],
     ['null', /not a JSON object/],
     ['[1,2]', /not a JSON object/],
-    ['{ "type": "state", "neighbor": { "state": "up" } }', /state message without/],
+    ['{ "type": "state", "neighbor": { "state": "up" } }', /^state message: neighbor\.address: /],
     [
-      '{ "type": "state", "neighbor": { "address": { "peer": "x" }, "state": "sideways" } }',
-      /state message without/,
+      '{ "type": "state", "neighbor": { "address": { "peer": "10.99.0.2" }, "state": "sideways" } }',
+      /^state message: neighbor\.state: must be up, down or connected/,
     ],
+    [
+      '{ "type": "state", "neighbor": { "address": { "peer": "x" }, "state": "up" } }',
+      /^state message: neighbor\.address\.peer: "x" is not an IP address/,
+    ],
+    ['{ "type": "state", "neighbor": "10.99.0.2" }', /^state message: neighbor: /],
+    ['{ "type": 7 }', /its type is not a short string/],
     ['garbage', /not JSON/],
   ])('malformed: %s', (line, reason) => {
     const event = parseApiLine(line);
@@ -42,9 +48,27 @@ describe('exabgp API lines', () => {
     expect(event?.kind === 'malformed' && event.reason).toMatch(reason);
   });
 
+  it('does not parse a line longer than any state message, and says how long it was', () => {
+    const line = `{ "type": "update", "x": "${'y'.repeat(70_000)}" }`;
+    expect(parseApiLine(line)).toMatchObject({
+      kind: 'malformed',
+      reason: `a line of ${line.length} characters (at most 65536)`,
+    });
+  });
+
   it('keeps only an excerpt of a huge bad line', () => {
     const event = parseApiLine(`x${'y'.repeat(10_000)}`);
     expect(event?.kind === 'malformed' && event.line.length).toBe(200);
+  });
+
+  it('reads a peer in canonical form, and cuts a long reason instead of refusing it', () => {
+    const line = JSON.stringify({
+      type: 'state',
+      neighbor: { address: { peer: '2001:DB8:0::2' }, state: 'down', reason: 'r'.repeat(2000) },
+    });
+    const event = parseApiLine(line);
+    expect(event).toMatchObject({ kind: 'peer', peer: '2001:db8::2', state: 'down' });
+    expect(event?.kind === 'peer' && event.reason?.length).toBe(512);
   });
 
   it('skips blank lines', () => {

@@ -118,7 +118,7 @@ describe('candidacy publisher: tags', () => {
       Tags: [{ Key: KEY, Value: `${nodeA.eni} ready ${T0} ${NODE} ${POD}` }],
     });
     expect(published).toEqual(['ready']);
-    expect(publisher.notReady()).toEqual([]);
+    expect(publisher.failing()).toEqual([]);
     expect(publisher.status()).toEqual({
       candidacy: 'ready',
       candidacyAt: T0,
@@ -198,7 +198,7 @@ describe('candidacy publisher: tags', () => {
     for (let t = T0; t <= T0 + 70_000; t += 500) {
       clock.now = t;
       await publisher.tick();
-      errors.push(publisher.notReady());
+      errors.push(publisher.failing());
     }
     // assess: again 2 s after the first failure, 4 s after the second; the refresh (due at 66 s)
     // fails and is retried 2 s later, not 8
@@ -262,7 +262,7 @@ describe('candidacy publisher: tags', () => {
       ['DescribeInstances'],
       new RegExp(`instance ${nodeA.instanceId} or its network interface was not found`),
     ],
-  ])('is not ready and writes nothing when %s', async (_name, overrides, calls, message) => {
+  ])('reports the failure and writes nothing when %s', async (_name, overrides, calls, message) => {
     // prepare
     ec2.on(DescribeInstancesCommand).resolves(instancesAnswer());
     const { publisher, published } = setup(overrides);
@@ -270,7 +270,7 @@ describe('candidacy publisher: tags', () => {
     await publisher.tick();
     // assess
     expect(sent(ec2)).toEqual(calls);
-    expect(publisher.notReady()).toEqual([expect.stringMatching(message)]);
+    expect(publisher.failing()).toEqual([expect.stringMatching(message)]);
     expect(published).toEqual([]);
   });
 });
@@ -322,7 +322,7 @@ describe('candidacy publisher: eventbridge', () => {
     const { publisher, clock } = eventbridge();
     // act
     await publisher.tick();
-    const error = publisher.notReady();
+    const error = publisher.failing();
     clock.now = T0 + 1_000;
     await publisher.tick();
     const early = events.commandCalls(PutEventsCommand).length;
@@ -334,7 +334,7 @@ describe('candidacy publisher: eventbridge', () => {
     ]);
     expect(early).toBe(1);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(2);
-    expect(publisher.notReady()).toEqual([]);
+    expect(publisher.failing()).toEqual([]);
     expect(ec2.calls()).toHaveLength(0);
   });
 });

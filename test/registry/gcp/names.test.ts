@@ -48,6 +48,12 @@ describe('routeName', () => {
     expect(new Set(names).size).toBe(names.length);
   });
 
+  it('names one instance once, whether its URL is short or full', () => {
+    expect(routeName('portlb', '192.0.2.0/24', 'projects/p/zones/europe-west1-b/instances/lb-1')).toBe(
+      routeName('portlb', '192.0.2.0/24', url('lb-1')),
+    );
+  });
+
   it('has no collisions over many VIPs and nodes', () => {
     const names = new Set<string>();
     for (let a = 0; a < 100; a++) {
