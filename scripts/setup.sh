@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== setup: %s\n' "$*"; }
 
 apt_packages=(exabgp gobgpd frr nftables conntrack keepalived iproute2 iputils-ping curl openssl python3-matplotlib
+  nginx # the lab's backends (docs/lab.md)
   podman buildah runc debootstrap prometheus) # images (scripts/build-images.sh); promtool
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -18,8 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # Debian starts FRR's own daemons on install; the lab and tests run their own in namespaces.
-# It starts Prometheus too; only its promtool is wanted.
-for unit in frr prometheus; do
+# It starts Prometheus too; only its promtool is wanted; and nginx, whose lab backends run their own.
+for unit in frr prometheus nginx; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then systemctl stop "$unit" || true; fi
 done
 
@@ -47,6 +48,10 @@ fi
 if [ "${PORTLB_SKIP_GOBGP:-0}" != 1 ]; then
   step 'GoBGP v4: the lab route reflector, with TCP-MD5 for dynamic neighbours and BFD (cached after the first build)'
   scripts/build-gobgp.sh
+fi
+if [ "${PORTLB_SKIP_VEGETA:-0}" != 1 ]; then
+  step 'vegeta: the load generator of bench:traffic and the lab traffic test (cached after the first build)'
+  scripts/build-vegeta.sh
 fi
 if [ "${PORTLB_SKIP_HELM:-0}" != 1 ]; then
   step 'helm (for the chart checks; cached after the first build)'

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { addBackend, removeBackend } from '../lab/backends.js';
+import { formatCurl, labCurl } from '../lab/curl.js';
+import { FAULTS, type Fault, injectFault } from '../lab/faults.js';
 import { kill, labDown, labUp, openLab, reviveTarget, scaleService } from '../lab/lab.js';
 import { labDir } from '../lab/state.js';
 import { formatStatus, labStatus } from '../lab/status.js';
@@ -26,6 +29,8 @@ interface UpFlags {
   md5?: boolean;
   bfd?: boolean;
   bfdInterval?: number;
+  drain?: number;
+  linkMbit?: number;
 }
 
 /** `portlb lab ...`: the paper's netns topology on this machine (see docs/lab.md). */
@@ -50,12 +55,21 @@ export function registerLab(program: Command): void {
     .option('--md5', 'TCP-MD5 on every LB session (a key made in DIR/bgp-md5.key)')
     .option('--bfd', 'BFD: bfdd in every LB pod, BFD on both route reflectors (300 ms x 3)')
     .option('--bfd-interval <ms>', 'with --bfd: the BFD interval, ms', int)
+    .option('--drain <s>', "every LB's drain.seconds after the router left it", Number)
+    .option('--link-mbit <n>', "a tc rate limit on each node's link (the LB's NIC), Mbit/s", Number)
     .action((o: UpFlags) =>
       exitFor(
         (async () => {
           requireRoot();
-          const { bfdInterval, ...rest } = o;
-          await labUp({ dir: dirOf(), ...rest, bfdIntervalMs: bfdInterval, progress });
+          const { bfdInterval, drain, linkMbit, ...rest } = o;
+          await labUp({
+            dir: dirOf(),
+            ...rest,
+            bfdIntervalMs: bfdInterval,
+            drainSeconds: drain,
+            linkMbit,
+            progress,
+          });
           progress(`up; state in ${dirOf()}`);
           return 0;
         })(),
@@ -71,6 +85,78 @@ export function registerLab(program: Command): void {
         (async () => {
           const status = await labStatus(await openLab(dirOf()));
           process.stdout.write(o.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+          return 0;
+        })(),
+      ),
+    );
+
+  lab
+    .command('curl')
+    .description(
+      'requests from the client to a VIP, a new connection each: which LB and which backend answered',
+    )
+    .argument('[service]', 'the service', 'web')
+    .option('-n, --count <n>', 'requests', int, 8)
+    .option('--json', 'print JSON')
+    .action((service: string, o: { count: number; json?: boolean }) =>
+      exitFor(
+        (async () => {
+          requireRoot();
+          const lab = await openLab(dirOf());
+          const answers = await labCurl(lab, service, o.count);
+          process.stdout.write(
+            o.json ? `${JSON.stringify(answers, null, 2)}\n` : formatCurl(lab, service, answers),
+          );
+          return answers.every((a) => a.status === 200) ? 0 : 1;
+        })(),
+      ),
+    );
+
+  const backend = lab.command('backend').description('backend pods (nginx) come and go');
+  backend
+    .command('add')
+    .description("a new backend: nginx answering first, then in every LB's rules")
+    .action(() =>
+      exitFor(
+        (async () => {
+          requireRoot();
+          const j = await addBackend(await openLab(dirOf()), progress);
+          progress(`web${j} serves`);
+          return 0;
+        })(),
+      ),
+    );
+  backend
+    .command('remove')
+    .description("a backend leaves: out of every LB's rules, then nginx finishes and stops")
+    .argument('<backend>', 'web1, web2, ...')
+    .action((name: string) =>
+      exitFor(
+        (async () => {
+          requireRoot();
+          await removeBackend(await openLab(dirOf()), name, progress);
+          progress(`${name} gone`);
+          return 0;
+        })(),
+      ),
+    );
+
+  lab
+    .command('fault')
+    .description(
+      "an LB's data plane: nft-fails (every nft transaction fails), flush (its table deleted), clear",
+    )
+    .argument('<lb>', 'an LB id (web-1)')
+    .argument('<fault>', FAULTS.join(' | '))
+    .action((id: string, fault: string) =>
+      exitFor(
+        (async () => {
+          requireRoot();
+          if (!(FAULTS as readonly string[]).includes(fault)) {
+            process.stderr.write(`portlb lab fault: ${fault} is not one of ${FAULTS.join(', ')}\n`);
+            return 2;
+          }
+          progress(await injectFault(await openLab(dirOf()), id, fault as Fault));
           return 0;
         })(),
       ),
@@ -97,12 +183,16 @@ export function registerLab(program: Command): void {
       'fail an LB pod (SIGKILL, or --graceful SIGTERM), a node (its link goes down) or an RR (SIGKILL)',
     )
     .argument('<target>', 'an LB id (web-1), a node (node2) or a route reflector (rr-gobgp, rr-frr)')
-    .option('--graceful', 'LB: SIGTERM to the sidecar (withdraw, drain, exit)')
-    .action((target: string, o: { graceful?: boolean }) =>
+    .option(
+      '--graceful',
+      'LB: SIGTERM to its containers (withdraw, wait until the router left it, drain, exit)',
+    )
+    .option('--pod', 'LB: the whole pod at once (SIGKILL, and its network goes down)')
+    .action((target: string, o: { graceful?: boolean; pod?: boolean }) =>
       exitFor(
         (async () => {
           requireRoot();
-          const how = /^node\d+$/.test(target) ? 'link-down' : o.graceful ? 'term' : 'kill';
+          const how = /^node\d+$/.test(target) ? 'link-down' : o.graceful ? 'term' : o.pod ? 'pod' : 'kill';
           progress(await kill(await openLab(dirOf()), target, how));
           return 0;
         })(),

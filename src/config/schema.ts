@@ -115,6 +115,24 @@ const bgpSchema = z.strictObject({
     })
     .default({ command: 'exabgp', env: {} }),
   /**
+   * SIGTERM: after exabgp acknowledged the withdraw, wait until the network confirms that the
+   * router no longer uses this next hop (docs/bgp.md), at most `nextHopWaitSeconds` (the W of the
+   * pod's grace period, the chart's `lb.shutdown.nextHopWaitSeconds`), then drain. Without
+   * `confirm`, only the ack.
+   */
+  shutdown: z
+    .strictObject({
+      nextHopWaitSeconds: seconds({ min: 0, max: 600 }).default(10),
+      confirm: z
+        .strictObject({
+          /** Run with PORTLB_VIP, PORTLB_NEXT_HOP, PORTLB_SERVICE: exit 0 gone, 1 still used, else unknown. */
+          command: z.array(z.string().min(1)).min(1),
+          intervalMs: z.number().int().min(10).max(60_000).default(200),
+        })
+        .optional(),
+    })
+    .default({ nextHopWaitSeconds: 10 }),
+  /**
    * The peers around the LB pods, for `portlb render rr|router` only: the upstream router, and
    * the route reflectors' cluster id (default: each RR's own address). The RRs are `peers`.
    */
@@ -231,6 +249,11 @@ const gcpSchema = z.strictObject({
   pubsubEndpoint: endpointUrl.optional(),
   /** With `pubsub`: the lifecycle state is published again this often (a lost message is repaired). */
   refreshSeconds: seconds({ min: 1, max: DAY }).default(60),
+  /**
+   * With `routes` and Kubernetes: a route of this owner to an instance that has hosted no LB pod
+   * for this long is deleted by the sidecars that see it (its own LB went without withdrawing).
+   */
+  orphanSeconds: seconds({ min: 5, max: DAY }).default(30),
 });
 
 const healthSchema = z

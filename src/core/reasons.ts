@@ -44,6 +44,8 @@ export const reasonCodes = [
   'shared_vip',
   /** The change is outside what this run may do (`detail`: the run's scope). */
   'out_of_scope',
+  /** An owned route whose writer is gone: no LB pod on its target (`detail`: for how long). */
+  'orphaned',
 ] as const;
 
 export type ReasonCode = (typeof reasonCodes)[number];
@@ -91,6 +93,7 @@ const render: { readonly [C in ReasonCode]: (r: Reason) => string } = {
   invalid_vip: (r) => `invalid desired VIP${suffix(r.detail)}`,
   shared_vip: (r) => `VIP wanted by several services (${r.detail}); candidates merged`,
   out_of_scope: (r) => `outside this run's scope${suffix(r.detail)}`,
+  orphaned: (r) => `no LB pod on the route's target${suffix(r.detail)}`,
 };
 
 /** The sentence for logs, Events and `portlb plan`. */

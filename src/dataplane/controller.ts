@@ -9,7 +9,7 @@ import { cutFlows } from './conntrack.js';
 import { stepDrains } from './drain.js';
 import { createDataPlaneMetrics } from './metrics.js';
 import { checkBackends, type PlaneBackend, type PlaneModel, type PlaneService, planeModel } from './model.js';
-import type { ApplyOutcome, RuleWriter } from './port.js';
+import { type ApplyOutcome, PreviousRulesServeError, type RuleWriter } from './port.js';
 import {
   type DataPlaneStatus,
   describeStatus,
@@ -161,13 +161,14 @@ export function createDataPlaneController(options: DataPlaneControllerOptions): 
       return outcome;
     } catch (error) {
       metrics.syncs.inc({ writer: writer.name, outcome: 'failed' });
-      writers.set(writer.name, { ...previous, lastError: errorMessage(error) });
+      const served = previous.served || error instanceof PreviousRulesServeError;
+      writers.set(writer.name, { ...previous, served, lastError: errorMessage(error) });
       log.error(
         {
           event: 'rules_failed',
           writer: writer.name,
           err: errorMessage(error),
-          oldRulesKept: previous.served,
+          oldRulesKept: served,
         },
         `${writer.name}: writing the rules failed; the previous rules stay`,
       );

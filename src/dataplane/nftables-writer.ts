@@ -1,7 +1,8 @@
+import { errorMessage } from '../errors.js';
 import { CommandError } from '../system/exec.js';
 import { NFT_TABLE, type NftFamily, tableOf } from './nft-table.js';
 import { type Applied, decideNftables, type LiveTable, parseLiveTable } from './nftables-live.js';
-import type { ApplyOutcome, RuleWriter } from './port.js';
+import { type ApplyOutcome, PreviousRulesServeError, type RuleWriter } from './port.js';
 import { renderNftables } from './render-nftables.js';
 import type { Runner } from './system.js';
 
@@ -70,7 +71,13 @@ export function createNftablesWriter(run: Runner): RuleWriter {
           applied = { intent: rendered.intent, fingerprint: before.fingerprint };
         return { action: decision.adopted ? 'adopted' : 'unchanged', reason: decision.reason };
       }
-      await run(['nft', '-f', '-'], { input: `${stale}${rendered.scriptFor(before)}` });
+      try {
+        await run(['nft', '-f', '-'], { input: `${stale}${rendered.scriptFor(before)}` });
+      } catch (error) {
+        // One transaction: what was there before is still there. Ours (an earlier run's) serves.
+        if (before?.marker?.owner !== rendered.owner) throw error;
+        throw new PreviousRulesServeError(errorMessage(error), { cause: error });
+      }
       const after = await readLiveTable(run, rendered.family, rendered.ruleMaps);
       applied = after && { intent: rendered.intent, fingerprint: after.fingerprint };
       const reason =

@@ -1,3 +1,4 @@
+import { PermanentError } from '../errors.js';
 import type { PlaneModel } from './model.js';
 import type { WriteReason } from './nftables-live.js';
 
@@ -20,4 +21,12 @@ export interface RuleWriter {
   /** Why this writer cannot work on this machine at all (ipvs without IP_VS); checked at start. */
   unavailable?(): Promise<string | undefined>;
   sync(model: PlaneModel): Promise<ApplyOutcome>;
+}
+
+/**
+ * Writing failed while rules this owner wrote earlier (an earlier run's) are still in place: they
+ * serve, so the data plane is degraded, not down, even in a process that never wrote.
+ */
+export class PreviousRulesServeError extends PermanentError {
+  override readonly name: string = 'PreviousRulesServeError';
 }

@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PermanentError, TransientError } from '../errors.js';
 import { run, spawnDaemon } from '../system/exec.js';
 import { gobgpArgv, gobgpdArgv } from './gobgp.js';
-import { BACKEND_PORT } from './layout.js';
 import { isRunning } from './procs.js';
 import type { LabProcess, StateStore } from './state.js';
 
@@ -56,7 +55,7 @@ async function tail(file: string, lines = 5): Promise<string> {
 }
 
 /** Waits until `ready`, failing at once (with its log) if the daemon exits instead. */
-async function waitReady(
+export async function waitReady(
   proc: LabProcess,
   logFile: string,
   what: string,
@@ -220,16 +219,4 @@ export function gobgp(ns: string, args: readonly string[]): Promise<string> {
 
 export function vtysh(ns: string, dir: string, command: string): Promise<string> {
   return run(['vtysh', '--vty_socket', dir, '-c', command], { ns, timeoutMs: 5000 });
-}
-
-/** A backend web pod: answers every request with its own name (so traffic tests see who served). */
-export async function startWeb(store: StateStore, name: string, ns: string, dir: string): Promise<void> {
-  const script = `require('node:http').createServer((q,s)=>s.end(process.argv[1]+'\\n')).listen(${BACKEND_PORT})`;
-  await startRecorded(store, {
-    name,
-    ns,
-    match: 'portlb-lab-web',
-    logFile: join(dir, `${name}.log`),
-    argv: [process.execPath, '--title=portlb-lab-web', '-e', script, name],
-  });
 }

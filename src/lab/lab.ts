@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { startWeb, waitFor } from './daemons.js';
+import { CONFIRM_SCRIPT, confirmScript } from './config.js';
+import { waitFor } from './daemons.js';
 import { routerNextHops } from './fib.js';
 import {
-  backendName,
   lbId,
   MAX_BACKENDS,
   MAX_NODES,
@@ -15,12 +15,13 @@ import {
   ROUTE_REFLECTORS,
   serviceVip,
 } from './layout.js';
-import { createLb, deleteLb, killLb, lbRunning, startLb, stopLb } from './lb.js';
-import { addBackendNs, addNodeNs, buildCore, deleteNamespace, setNodeLink } from './network.js';
+import { crashLb, createLb, deleteLb, killLb, lbRunning, startLb, stopLb } from './lb.js';
+import { addBackendNs, addNodeNs, buildCore, deleteNamespace, setNodeLink, shapeLink } from './network.js';
 import { killRr, reviveRr, startPeers } from './peers.js';
 import { killNamespace, stopProcesses } from './procs.js';
 import { frrSessions } from './sessions.js';
 import { type LabLb, type LabState, openStore, readState, type StateStore } from './state.js';
+import { startWeb, writeWebContent } from './web.js';
 
 export type Progress = (message: string) => void;
 
@@ -34,6 +35,12 @@ export interface UpOptions {
   /** LBs of the first service, `web` on 10.1.1.0/24. */
   readonly lbs: number;
   readonly holdTime: number;
+  /** Every LB's drain.seconds (default 2). */
+  readonly drainSeconds?: number | undefined;
+  /** false: no withdraw confirmation from the router (to measure what it is worth). */
+  readonly confirmWithdraw?: boolean | undefined;
+  /** A tc rate limit on each node's link, Mbit/s (the paper's per-LB NIC); none when absent. */
+  readonly linkMbit?: number | undefined;
   /** TCP-MD5 on every LB session: a key the lab makes, in DIR/bgp-md5.key. */
   readonly md5?: boolean;
   /** BFD: bfdd in every LB pod, BFD on both route reflectors' LB peer group. */
@@ -88,8 +95,11 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     startedAt: new Date().toISOString(),
     phase: 'starting',
     nodes: o.nodes,
-    backends: o.backends,
+    backends: [],
     holdTime: o.holdTime,
+    ...(o.drainSeconds !== undefined && { drainSeconds: o.drainSeconds }),
+    ...(o.confirmWithdraw === false && { confirmWithdraw: false }),
+    ...(o.linkMbit !== undefined && { linkMbit: o.linkMbit }),
     namespaces: [],
     processes: [],
     services: [],
@@ -105,15 +115,25 @@ export async function labUp(o: UpOptions): Promise<Lab> {
       // Printable, no spaces (FRR takes it as one word), well under the kernel's 80 bytes.
       await writeFile(initial.md5KeyFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
     }
+    await writeFile(join(o.dir, CONFIRM_SCRIPT), confirmScript(n.router), { mode: 0o755 });
     o.progress(`namespaces: switch, router, client, 2 route reflectors (prefix ${o.prefix})`);
     await buildCore(lab.store, n);
-    o.progress(`${o.backends} backend web pods`);
+    o.progress(`${o.backends} backend web pods (nginx)`);
+    await writeWebContent(lab.store);
     for (let j = 1; j <= o.backends; j++) {
       await addBackendNs(lab.store, n, j);
-      await startWeb(lab.store, backendName(j), n.backend(j), o.dir);
+      await startWeb(lab.store, n, j);
+      await lab.store.update((s) => {
+        s.backends.push(j);
+      });
     }
-    o.progress(`${o.nodes} nodes`);
-    for (let i = 1; i <= o.nodes; i++) await addNodeNs(lab.store, n, i, o.backends);
+    o.progress(
+      `${o.nodes} nodes${o.linkMbit === undefined ? '' : `, each link limited to ${o.linkMbit} Mbit/s`}`,
+    );
+    for (let i = 1; i <= o.nodes; i++) {
+      await addNodeNs(lab.store, n, i);
+      if (o.linkMbit !== undefined) await shapeLink(n.node(i), o.linkMbit);
+    }
     await startPeers(lab.store, n, o.progress);
     await scaleService(lab, 'web', o.lbs, o.progress);
     // The first route can arrive through one reflector while the other is still settling (FRR
@@ -252,9 +272,12 @@ export async function scaleService(
   await waitForRouter(lab, service);
 }
 
-export type KillHow = 'term' | 'kill' | 'link-down';
+export type KillHow = 'term' | 'kill' | 'pod' | 'link-down';
 
-/** Fails one LB (graceful SIGTERM or SIGKILL) or one node (its link goes down, silently). */
+/**
+ * Fails one LB (graceful SIGTERM; SIGKILL of its processes, whose rules then still forward; or
+ * `pod`, the whole pod at once: processes and network) or one node (its link goes down, silently).
+ */
 export async function kill(lab: Lab, target: string, how: KillHow): Promise<string> {
   const { store, names: n } = lab;
   const rr = ROUTE_REFLECTORS.find((r) => r.name === target);
@@ -274,8 +297,14 @@ export async function kill(lab: Lab, target: string, how: KillHow): Promise<stri
   const lb = store.state.lbs.find((l) => l.id === target);
   if (lb === undefined) throw new ConfigError(`no LB ${target}; see portlb lab status`);
   if (how === 'term') await stopLb(store, n, lb);
+  else if (how === 'pod') await crashLb(n, lb);
   else await killLb(n, lb);
-  return `${lb.id}: ${how === 'term' ? 'stopped (SIGTERM)' : 'killed (SIGKILL)'}`;
+  const what = {
+    term: 'stopped (SIGTERM)',
+    kill: 'killed (SIGKILL)',
+    pod: 'pod gone (SIGKILL, network down)',
+  };
+  return `${lb.id}: ${what[how]}`;
 }
 
 /** Brings a route reflector back (`rr-gobgp`, `rr-frr`) or a dead node (`nodeN`). */

@@ -14,6 +14,16 @@ export async function isOurs(proc: Pick<LabProcess, 'pid' | 'match'>): Promise<b
 }
 
 /**
+ * Whether a process we recorded is ours and alive, or was just started and is still exec'ing
+ * (its command line empty for a moment): a process spawned a moment ago counts as running.
+ */
+export async function isOursOrStarting(proc: Pick<LabProcess, 'pid' | 'match'>): Promise<boolean> {
+  if (await isOurs(proc)) return true;
+  const cmdline = await readFile(`/proc/${proc.pid}/cmdline`, 'utf8').catch(() => undefined);
+  return cmdline === '' && (await isRunning(proc.pid));
+}
+
+/**
  * Whether a pid we just started is still running (exists and is not a zombie). Unlike isOurs it
  * does not read the command line, which is briefly empty while the process execs: a daemon
  * checked in that window would look dead.

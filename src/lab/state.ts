@@ -31,8 +31,19 @@ export interface LabState {
   readonly startedAt: string;
   phase: 'starting' | 'up' | 'failed';
   nodes: number;
-  backends: number;
+  /** The backend pods that exist (their indices: web1 is 1), in the order they came. */
+  backends: number[];
   holdTime: number;
+  /** Every LB's drain.seconds: how long it serves established flows after the router left it. */
+  readonly drainSeconds?: number | undefined;
+  /** false: the LBs exit after exabgp's withdraw ack and the drain, without asking the router (an ablation). */
+  readonly confirmWithdraw?: boolean | undefined;
+  /** LBs whose data plane runs with `nft -f` failing (`lab fault LB nft-fails`). */
+  dataPlaneFaults?: string[];
+  /** The emulated NIC: a tc rate limit on each node's link (Mbit/s), none when absent. */
+  linkMbit?: number | undefined;
+  /** A web server's capacity (the paper's Fig. 10): a tc rate limit on each backend's link, Mbit/s. */
+  backendMbit?: number | undefined;
   /** Every namespace, recorded before it is created: `down` can always find it. */
   namespaces: string[];
   processes: LabProcess[];

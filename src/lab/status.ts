@@ -1,9 +1,11 @@
 import { join } from 'node:path';
+import { z } from 'zod';
 import { errorMessage } from '../errors.js';
 import { run } from '../system/exec.js';
+import { DATAPLANE_PORT } from './config.js';
 import { type FibRoute, routerTable } from './fib.js';
 import type { Lab } from './lab.js';
-import { nodeIp, ROUTE_REFLECTORS, SIDECAR_PORT } from './layout.js';
+import { backendIp, backendName, nodeIp, ROUTE_REFLECTORS, SIDECAR_PORT } from './layout.js';
 import { lbRunning } from './lb.js';
 import { pidsIn } from './procs.js';
 import { frrRrSessions, frrSessions, gobgpSessions, type SessionStatus } from './sessions.js';
@@ -19,6 +21,36 @@ export interface LbStatus {
   readonly processes: number;
   /** The sidecar's /readyz body, or why it could not be read. */
   readonly readyz?: unknown;
+  /** The data plane's /readyz body (its rules), or why it could not be read. */
+  readonly dataPlane?: unknown;
+}
+
+const dataPlaneReadyz = z.object({
+  ready: z.boolean(),
+  reasons: z.array(z.string()),
+  detail: z.object({
+    dataPlane: z.object({
+      services: z.record(z.string(), z.object({ ready: z.number(), draining: z.number() })),
+      degraded: z.array(z.string()),
+    }),
+  }),
+});
+
+/**
+ * One line about an LB's rules from its data plane's /readyz: serving (with how many backends),
+ * degraded (serving, but the last change did not make it: the old rules stay), or not ready.
+ */
+export function dataPlaneSummary(readyz: unknown): string {
+  const parsed = dataPlaneReadyz.safeParse(readyz);
+  if (!parsed.success) return 'rules: data plane not answering';
+  const { ready, reasons, detail } = parsed.data;
+  if (!ready) return `rules: NOT SERVING: ${reasons.join('; ')}`;
+  const counts = Object.entries(detail.dataPlane.services)
+    .map(([name, c]) => `${name} ${c.ready} backend(s)${c.draining > 0 ? ` + ${c.draining} draining` : ''}`)
+    .join(', ');
+  const degraded = detail.dataPlane.degraded;
+  // Degraded: the counts would be what it wants, not what the rules in place have.
+  return degraded.length > 0 ? `rules: DEGRADED: ${degraded.join('; ')}` : `rules: ok (${counts})`;
 }
 
 export interface LabStatus {
@@ -26,15 +58,19 @@ export interface LabStatus {
   readonly prefix: string;
   readonly phase: string;
   readonly services: readonly { name: string; vip: string }[];
+  /** The backend pods (nginx), and the tc limits standing in for NICs. */
+  readonly backends: readonly { name: string; address: string }[];
+  readonly linkMbit?: number | undefined;
+  readonly backendMbit?: number | undefined;
   readonly router: readonly FibRoute[];
   readonly sessions: readonly SessionStatus[];
   readonly errors: readonly string[];
   readonly lbs: readonly LbStatus[];
 }
 
-async function readyz(ns: string, podIp: string): Promise<unknown> {
+async function readyz(ns: string, podIp: string, port = SIDECAR_PORT): Promise<unknown> {
   try {
-    const body = await run(['curl', '-s', '-m', '1', `http://${podIp}:${SIDECAR_PORT}/readyz`], {
+    const body = await run(['curl', '-s', '-m', '1', `http://${podIp}:${port}/readyz`], {
       ns,
       timeoutMs: 3000,
     });
@@ -87,7 +123,11 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
       nodeAlive,
       running,
       processes: (await pidsIn(n.lb(lb.id))).length,
-      ...(running && nodeAlive && { readyz: await readyz(n.lb(lb.id), lb.podIp) }),
+      ...(running &&
+        nodeAlive && {
+          readyz: await readyz(n.lb(lb.id), lb.podIp),
+          dataPlane: await readyz(n.lb(lb.id), lb.podIp, DATAPLANE_PORT),
+        }),
     });
   }
   return {
@@ -95,6 +135,9 @@ export async function labStatus(lab: Lab): Promise<LabStatus> {
     prefix: s.prefix,
     phase: s.phase,
     services: s.services,
+    backends: s.backends.map((j) => ({ name: backendName(j), address: backendIp(j) })),
+    ...(s.linkMbit !== undefined && { linkMbit: s.linkMbit }),
+    ...(s.backendMbit !== undefined && { backendMbit: s.backendMbit }),
     router,
     sessions,
     errors,
@@ -141,6 +184,17 @@ export function formatStatus(st: LabStatus): string {
     out.push(
       `  ${lb.id.padEnd(10)} ${lb.node} (next hop ${lb.nextHop}) pod ${lb.podIp} ${lb.nodeAlive ? '' : 'NODE DOWN '}${lb.running ? 'running' : 'stopped'}${ready}`,
     );
+    if (lb.running && lb.nodeAlive) out.push(`             ${dataPlaneSummary(lb.dataPlane)}`);
   }
+  const limits = [
+    st.linkMbit === undefined ? '' : `each node's link ${st.linkMbit} Mbit/s`,
+    st.backendMbit === undefined ? '' : `each backend's ${st.backendMbit} Mbit/s`,
+  ].filter((x) => x !== '');
+  out.push(
+    '',
+    `backends (nginx): ${st.backends.map((b) => `${b.name} ${b.address}`).join(', ') || 'none'}`,
+    ...(limits.length > 0 ? [`tc limits: ${limits.join(', ')}`] : []),
+    '(lab curl: which LB and which backend answer the VIP)',
+  );
   return `${out.join('\n')}\n`;
 }

@@ -5,7 +5,7 @@ import { type DataPlaneConfig, DEFAULT_DATA_PLANE } from '../../src/config/schem
 import type { DataPlaneCheck } from '../../src/dataplane/checks.js';
 import { createDataPlaneController } from '../../src/dataplane/controller.js';
 import type { PlaneBackend, PlaneModel, PlaneService } from '../../src/dataplane/model.js';
-import type { ApplyOutcome, RuleWriter } from '../../src/dataplane/port.js';
+import { type ApplyOutcome, PreviousRulesServeError, type RuleWriter } from '../../src/dataplane/port.js';
 import type { DataPlaneSystem } from '../../src/dataplane/system.js';
 import { PermanentError } from '../../src/errors.js';
 import { silentLogger } from '../../src/runtime/logger.js';
@@ -232,6 +232,16 @@ describe('data-plane controller', () => {
     const syncs = await registry.getSingleMetricAsString('portlb_dataplane_syncs_total');
     expect(syncs).toContain('portlb_dataplane_syncs_total{writer="nftables",outcome="failed"} 2');
     expect(syncs).toContain('portlb_dataplane_syncs_total{writer="nftables",outcome="applied"} 1');
+  });
+
+  it('is degraded, not down, when its first write fails over rules an earlier run left', async () => {
+    const failure = new PreviousRulesServeError('nft: Operation not permitted');
+    const { controller } = setup({ writer: recordingWriter([failure]) });
+    await expect(controller.sync('first')).rejects.toBe(failure);
+    expect(controller.notReady()).toEqual([]);
+    expect(controller.status().degraded).toEqual([
+      'nftables: the last write failed and the previous rules still serve: nft: Operation not permitted',
+    ]);
   });
 
   it('is not ready when its table is someone else’s', async () => {

@@ -120,11 +120,10 @@ describe('nftables data plane in a namespace', () => {
     expect(await listTable()).toBe(renderNftables(modelFromConfig(config)).body);
   });
 
-  it('keeps the old rules when nft refuses the new ones, and says so', async () => {
-    const good = await listTable();
+  /** A fault on the way to nft: every transaction gets a line nft refuses, so the whole of it fails. */
+  function brokenNft(): DataPlaneSystem {
     const real = createSystem({ netns: ns });
-    // A fault on the way to nft: the transaction gets a line nft refuses, so the whole of it fails.
-    const broken: DataPlaneSystem = {
+    return {
       ...real,
       run: (argv, options) =>
         real.run(
@@ -134,8 +133,12 @@ describe('nftables data plane in a namespace', () => {
             : options,
         ),
     };
+  }
+
+  it('keeps the old rules when nft refuses the new ones, and says so', async () => {
+    const good = await listTable();
     const backends = servicesBackends();
-    const { controller, registry } = controllerIn(ns, config, backends.source, { system: broken });
+    const { controller, registry } = controllerIn(ns, config, backends.source, { system: brokenNft() });
     await controller.sync('first');
     backends.set('web', [{ address: '10.98.0.22', port: 8080 }]);
     await expect(controller.sync('changed')).rejects.toThrow(
@@ -149,6 +152,19 @@ describe('nftables data plane in a namespace', () => {
     expect(await registry.getSingleMetricAsString('portlb_dataplane_syncs_total')).toContain(
       'portlb_dataplane_syncs_total{writer="nftables",outcome="failed"} 1',
     );
+  });
+
+  it('a restarted process that cannot write is degraded, not down: the earlier run’s rules serve', async () => {
+    const good = await listTable();
+    const backends = servicesBackends();
+    backends.set('web', [{ address: '10.98.0.23', port: 8080 }]);
+    const { controller } = controllerIn(ns, config, backends.source, { system: brokenNft() });
+    await expect(controller.sync('restart')).rejects.toThrow(/nft -f -: /);
+    expect(await listTable()).toBe(good);
+    expect(controller.notReady()).toEqual([]);
+    expect(controller.status().degraded).toEqual([
+      expect.stringMatching(/^nftables: the last write failed and the previous rules still serve: /),
+    ]);
   });
 
   it('refuses a table named portlb that it did not create, and leaves it as it is', async () => {

@@ -40,13 +40,7 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
       );
     }
     // lb-2's route, as its own sidecar wrote it.
-    standin.state.seedRoute(PROJECT, {
-      name: routeName('portlb', VIP, lb[1] ?? ''),
-      destRange: VIP,
-      network: 'vpc',
-      nextHopInstance: lb[1] ?? '',
-      description: routeDescription('portlb', VIP, lb[1] ?? ''),
-    });
+    seedOwnRoute(lb[1] ?? '');
     backend = createServer((socket) => socket.end());
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
     dir = await mkdtemp(join(tmpdir(), 'portlb-gcp-sidecar-'));
@@ -65,7 +59,19 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('picks gcp from the providerID, writes only its own route, deletes it on SIGTERM', async () => {
+  /** A route of owner portlb to `instance`, as that instance's own sidecar writes it. */
+  function seedOwnRoute(instance: string) {
+    standin.state.seedRoute(PROJECT, {
+      name: routeName('portlb', VIP, instance),
+      destRange: VIP,
+      network: 'vpc',
+      nextHopInstance: instance,
+      description: routeDescription('portlb', VIP, instance),
+    });
+  }
+
+  /** Starts the shipped sidecar of pod lb-a on n1 (lines added to its config); resolves on its exit. */
+  async function startSidecar(extra: string[] = []) {
     const port = await freePort();
     const config = join(dir, 'sidecar.yaml');
     const backendPort = (backend.address() as { port: number }).port;
@@ -76,7 +82,7 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
         'allowedVipPools: [203.0.113.0/24]',
         'services:',
         `  - { name: web, vip: ${VIP}, ports: [{port: 80}], backends: { static: [{address: 127.0.0.1, port: ${backendPort}}] } }`,
-        `gcp: { project: ${PROJECT}, network: vpc, endpoint: "${standin.url}" }`,
+        `gcp: { project: ${PROJECT}, network: vpc, endpoint: "${standin.url}"${extra.length ? `, ${extra.join(', ')}` : ''} }`,
         'bgp: { localAs: 65000, peers: [{address: 10.99.0.2, as: 65000}] }',
         'kubernetes:',
         `  kubeconfig: ${join(dir, 'kubeconfig')}`,
@@ -88,6 +94,7 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
         'log: { level: info }',
       ].join('\n'),
     );
+    logs = '';
     child = spawn('node_modules/.bin/node', ['dist/cli/portlb.mjs', 'sidecar', '--config', config], {
       env: {
         ...process.env,
@@ -105,6 +112,11 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
     child.stdout?.on('data', (d) => (logs += String(d)));
     child.stderr?.on('data', (d) => (logs += String(d)));
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    return { port, exited };
+  }
+
+  it('picks gcp from the providerID, writes only its own route, deletes it on SIGTERM', async () => {
+    const { port, exited } = await startSidecar();
     const own = () => standin.routes(PROJECT).filter((r) => r.nextHopInstance === lb[0]);
 
     await eventually('its own route', own, (r) => r.length === 1, 30_000).catch((error) => {
@@ -124,7 +136,7 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
     };
     expect(ready.detail.gcp?.instance).toBe(lb[0]);
 
-    child.kill('SIGTERM');
+    child?.kill('SIGTERM');
     expect(await exited).toBe(0);
 
     expect(own()).toEqual([]);
@@ -132,5 +144,50 @@ describe('sidecar, mode auto on GCE, against the Compute stand-in', () => {
     expect(logs).toMatch(/"event":"withdrawn","routes":1/);
     const events = await kube.admin.makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: NS });
     expect(events.items.map((e) => `${e.regarding?.name} ${e.reason}`)).toContain('lb-a Programmed');
+  });
+
+  it('deletes a route of ours to an instance that hosts no LB pod, after gcp.orphanSeconds', async () => {
+    // lb-2 gets its LB pod (so its route stays); lb-3 runs, but its LB pod is gone (SIGKILLed,
+    // rescheduled elsewhere) and never withdrew its route.
+    lb.push(
+      standin.setInstance({
+        project: PROJECT,
+        zone: ZONE,
+        name: 'lb-3',
+        status: 'RUNNING',
+        canIpForward: true,
+      }),
+    );
+    seedOwnRoute(lb[2] ?? '');
+    const fx = fixtures(kube.admin);
+    await fx.node('n2', { address: '10.0.0.2', providerID: `gce://${PROJECT}/${ZONE}/lb-2` });
+    await fx.lbPod(NS, 'lb-b', { node: 'n2', hostIP: '10.0.0.2', ready: true });
+    const started = Date.now();
+    const { exited } = await startSidecar(['orphanSeconds: 5']);
+    const hops = () =>
+      standin
+        .routes(PROJECT)
+        .map((r) => r.nextHopInstance?.split('/').at(-1))
+        .sort();
+
+    await eventually('the orphan to go', hops, (h) => !h.includes('lb-3'), 30_000).catch((error) => {
+      throw new Error(`${String(error)}\n${logs}`);
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
+    expect(hops()).toEqual(['lb-1', 'lb-2']);
+    // The line is written once the delete returned, so it may come a moment after the route went.
+    const line = /"event":"orphan_deleted","vip":"203\.0\.113\.0\/28","target":"[^"]*\/lb-3"/;
+    expect(
+      await eventually(
+        'the orphan_deleted line',
+        () => logs,
+        (l) => line.test(l),
+        10_000,
+      ),
+    ).toMatch(line);
+
+    child?.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(hops()).toEqual(['lb-2']);
   });
 });

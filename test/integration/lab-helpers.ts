@@ -18,6 +18,7 @@ export function labUnavailable(): string | undefined {
     '/usr/lib/frr/bfdd',
     'nft',
     'curl',
+    '/usr/sbin/nginx',
   ]) {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });

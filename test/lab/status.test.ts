@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionStatus } from '../../src/lab/sessions.js';
-import { formatStatus, type LabStatus } from '../../src/lab/status.js';
+import { dataPlaneSummary, formatStatus, type LabStatus } from '../../src/lab/status.js';
 
 const status = (sessions: SessionStatus[]): LabStatus => ({
   dir: '/run/portlb-lab',
   prefix: 'plb-',
   phase: 'up',
   services: [{ name: 'web', vip: '10.1.1.0/24' }],
+  backends: [{ name: 'web1', address: '10.98.0.21' }],
   router: [{ dst: '10.1.1.0/24', protocol: 'bgp', nextHops: ['10.99.0.11'] }],
   sessions,
   errors: [],
@@ -45,5 +46,30 @@ describe('lab status', () => {
   ])('prints what the filter took and refused: %o', (session, line) => {
     const text = formatStatus(status([session]));
     expect(text).toContain(`${session.speaker.padEnd(9)} -> ${session.peer.padEnd(15)} ${line}\n`);
+  });
+});
+
+const plane = (ready: boolean, reasons: string[], degraded: string[], draining = 0) => ({
+  ready,
+  reasons,
+  detail: { dataPlane: { services: { web: { ready: 2, draining } }, degraded } },
+});
+
+describe('lab status: an LB pod’s rules', () => {
+  it.each([
+    [plane(true, [], []), 'rules: ok (web 2 backend(s))'],
+    [plane(true, [], [], 1), 'rules: ok (web 2 backend(s) + 1 draining)'],
+    [
+      plane(true, [], ['nftables: the last write failed and the previous rules still serve: Error: x']),
+      'rules: DEGRADED: nftables: the last write failed and the previous rules still serve: Error: x',
+    ],
+    [
+      plane(false, ['nftables: no rules written yet: Error: x'], []),
+      'rules: NOT SERVING: nftables: no rules written yet: Error: x',
+    ],
+    [{ error: 'curl: (7) Failed to connect' }, 'rules: data plane not answering'],
+    [undefined, 'rules: data plane not answering'],
+  ])('%o -> %s', (readyz, line) => {
+    expect(dataPlaneSummary(readyz)).toBe(line);
   });
 });

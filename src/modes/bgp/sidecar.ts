@@ -3,14 +3,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BgpConfig } from '../../config/schema.js';
 import { addressFamily, prefix } from '../../core/cidr.js';
 import { ConfigError } from '../../errors.js';
 import { type ApiChannel, startApiChannel } from '../../providers/bgp/channel.js';
 import { createBgpMetrics } from '../../providers/bgp/metrics.js';
+import type { Route } from '../../providers/bgp/protocol.js';
 import { createBgpProvider } from '../../providers/bgp/provider.js';
 import { resolveBgpSelf } from '../../providers/bgp/self.js';
 import { createSpeaker } from '../../providers/bgp/speaker.js';
 import { createExabgpSupervisor, type ExabgpSupervisor } from '../../providers/bgp/supervisor.js';
+import { confirmWithdrawn, realConfirmDeps } from '../../providers/bgp/withdraw-confirm.js';
 import { ownEverything } from '../../registry/simple.js';
 import { renderExabgpConfig } from '../../render/exabgp.js';
 import { createOwnGates, createSelfSource, type SelfSource, sleep } from '../self.js';
@@ -104,6 +107,42 @@ export async function createBgpMode({
       supervisor?.restart(`it did not acknowledge "${command}" within ${ACK_TIMEOUT_MS} ms`),
   });
   const gates = createOwnGates({ config, logger, metrics, trigger, kubernetes });
+
+  /** Waits, bounded, until the network says the router no longer sends these routes' VIPs here. */
+  async function confirmRouterLeft(
+    shutdown: BgpConfig['shutdown'],
+    spec: NonNullable<BgpConfig['shutdown']['confirm']>,
+    routes: readonly Route[],
+  ): Promise<void> {
+    const withdrawn = routes.map((r) => ({
+      ...r,
+      service: config.services.find((s) => s.vip === r.vip)?.name ?? r.vip,
+    }));
+    const timing = {
+      command: spec.command,
+      timeoutMs: shutdown.nextHopWaitSeconds * 1000,
+      intervalMs: spec.intervalMs,
+    };
+    const result = await confirmWithdrawn(timing, withdrawn, realConfirmDeps(timing));
+    bgpMetrics.withdrawConfirmations.inc({ result: result.confirmed ? 'confirmed' : 'timeout' });
+    bgpMetrics.withdrawConfirmSeconds.set(result.ms / 1000);
+    if (result.confirmed) {
+      log.info(
+        { event: 'withdraw_confirmed', routes: withdrawn.length, ms: result.ms, attempts: result.attempts },
+        'the network confirms the router no longer uses this next hop',
+      );
+    } else {
+      log.warn(
+        {
+          event: 'withdraw_confirm_timeout',
+          pending: result.pending,
+          ms: result.ms,
+          ...(result.lastProblem !== undefined && { err: result.lastProblem }),
+        },
+        `no confirmation within ${shutdown.nextHopWaitSeconds} s that the router stopped using this next hop; draining anyway`,
+      );
+    }
+  }
   const gateOf = gates.gateOf;
   const source = createSelfSource({ config, gates, kubernetes, target: () => self.nextHop });
 
@@ -178,7 +217,7 @@ export async function createBgpMode({
       await gates.stop();
       const started = Date.now();
       const connected = speaker.connected();
-      const announced = speaker.announced().length;
+      const announced = speaker.announced();
       const errors = await speaker.set([], {
         cause: 'shutdown',
         reason: 'shutting down: withdraw before exit',
@@ -191,9 +230,13 @@ export async function createBgpMode({
         log.info({ event: 'withdrawn', routes: 0 }, 'exabgp is not connected: no session carries our routes');
       } else {
         log.info(
-          { event: 'withdrawn', routes: announced, ms: Date.now() - started },
-          announced > 0 ? 'every route withdrawn and acknowledged' : 'nothing was announced',
+          { event: 'withdrawn', routes: announced.length, ms: Date.now() - started },
+          announced.length > 0 ? 'every route withdrawn and acknowledged' : 'nothing was announced',
         );
+      }
+      const confirm = bgp.shutdown.confirm;
+      if (confirm !== undefined && announced.length > 0) {
+        await confirmRouterLeft(bgp.shutdown, confirm, announced);
       }
       log.info({ event: 'drain', seconds: config.drain.seconds }, 'draining');
       await sleep(config.drain.seconds * 1000);

@@ -16,9 +16,11 @@ import { createTopicPublisher, type TopicPublisher } from '../../publishers/gcp/
 import { ownInstanceOnly } from '../../registry/gcp/own-instance.js';
 import { createGcpRouteRegistry } from '../../registry/gcp/provider.js';
 import { createController } from '../../runtime/controller.js';
+import type { KubernetesContext } from '../../sources/kubernetes/context.js';
 import { modePipeline } from '../pipeline.js';
 import { createOwnGates, createSelfSource, sleep } from '../self.js';
 import type { ModeDeps, ModeParts } from '../types.js';
+import { createOrphanSweep, type OrphanSweep } from './orphans.js';
 import { gcpPlanning } from './planning.js';
 
 type GcpConfig = NonNullable<Config['gcp']>;
@@ -53,6 +55,23 @@ function instanceOf(providerId: string | undefined): { url?: string; why?: strin
   const parsed = parseProviderId(providerId);
   if (parsed?.cloud !== 'gce') return { why: `providerID ${providerId} is not a GCE instance (gce://…)` };
   return { url: gceInstanceUrl(parsed) };
+}
+
+/**
+ * The instances hosting an LB pod, from the informers and the pods' Nodes; undefined unless that
+ * is certain (not synced, the API degraded, a Node that cannot be read or is no GCE instance).
+ */
+async function lbInstances(kubernetes: KubernetesContext): Promise<ReadonlySet<string> | undefined> {
+  const { source } = kubernetes;
+  if (!source.synced() || source.degraded().length > 0) return undefined;
+  const nodes = new Set(source.pods().flatMap((p) => (p.nodeName === undefined ? [] : [p.nodeName])));
+  const hosts = new Set<string>();
+  for (const node of nodes) {
+    const url = instanceOf(await kubernetes.providerIdOf(node)).url;
+    if (url === undefined) return undefined;
+    hosts.add(url);
+  }
+  return hosts;
 }
 
 /** Neither observes nor writes anything: the sidecar's registry when the lifecycle function writes. */
@@ -97,23 +116,36 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
     withdrawing: () => withdrawing,
   });
 
-  const registry: Registry<undefined> =
+  const computeRoutes =
     direct && options.compute
-      ? ownInstanceOnly(
-          createGcpRouteRegistry({
-            routes: createComputeRoutes({
-              compute: options.compute,
-              project: gcp.project,
-              network: gcp.network,
-            }),
-            owner: config.owner,
-            priority: gcp.priority,
-            nextHop: instance,
-            logger,
-          }),
-          instance,
-        )
-      : publishOnly(gcp.network, config.owner);
+      ? createComputeRoutes({ compute: options.compute, project: gcp.project, network: gcp.network })
+      : undefined;
+  /** This owner's routes: listed filtered to one next hop (the reconcile's), or all (the orphan sweep's). */
+  const ownerRoutes = (nextHop?: () => string | undefined) =>
+    computeRoutes &&
+    createGcpRouteRegistry({
+      routes: computeRoutes,
+      owner: config.owner,
+      priority: gcp.priority,
+      nextHop,
+      logger,
+    });
+  const owned = ownerRoutes(instance);
+  const registry: Registry<undefined> = owned
+    ? ownInstanceOnly(owned, instance)
+    : publishOnly(gcp.network, config.owner);
+  const everyNextHop = kubernetes ? ownerRoutes() : undefined;
+  const orphans: OrphanSweep | undefined =
+    everyNextHop && kubernetes
+      ? createOrphanSweep({
+          registry: everyNextHop,
+          vips: new Set(config.services.map((s) => s.vip)),
+          lbInstances: () => lbInstances(kubernetes),
+          graceMs: gcp.orphanSeconds * 1000,
+          now,
+          logger,
+        })
+      : undefined;
   /** The shutdown's own pass: the loop has stopped by then. */
   const withdrawPass = createController(modePipeline(gcpPlanning, { source: self, registry }), { logger });
 
@@ -141,6 +173,18 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
       })
     : undefined;
   let timer: NodeJS.Timeout | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+  const sweep = () => {
+    sweeping ??= (orphans?.sweep() ?? Promise.resolve())
+      .catch((error: unknown) =>
+        log.warn({ event: 'orphan_sweep_failed', err: errorMessage(error) }, 'orphan sweep failed'),
+      )
+      .finally(() => {
+        sweeping = undefined;
+      });
+    return sweeping;
+  };
   let ticking: Promise<void> | undefined;
   const tick = () => {
     ticking ??= (lifecycle?.tick() ?? Promise.resolve()).finally(() => {
@@ -207,6 +251,10 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
         'gcp mode starting',
       );
       gates.start();
+      if (orphans) {
+        sweepTimer = setInterval(() => void sweep(), Math.max(5, gcp.orphanSeconds / 2) * 1000);
+        sweepTimer.unref();
+      }
       if (lifecycle) {
         await tick();
         timer = setInterval(() => void tick(), options.checkMs ?? 1000);
@@ -239,6 +287,8 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
     }),
     async shutdown() {
       clearInterval(timer);
+      clearInterval(sweepTimer);
+      await sweeping;
       await ticking;
       await gates.stop();
       await withdraw();
@@ -249,6 +299,8 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
     },
     async close() {
       clearInterval(timer);
+      clearInterval(sweepTimer);
+      await sweeping;
       await ticking;
       await gates.stop();
       await options.release?.();

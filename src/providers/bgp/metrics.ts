@@ -35,6 +35,17 @@ export function createBgpMetrics(metrics: Pick<Metrics, 'registry'>) {
       labelNames: ['kind'] as const,
       registers,
     }),
+    withdrawConfirmations: new Counter({
+      name: 'portlb_bgp_withdraw_confirmations_total',
+      help: 'Shutdown withdraws the bgp.shutdown.confirm command confirmed (confirmed) or did not in time (timeout).',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    withdrawConfirmSeconds: new Gauge({
+      name: 'portlb_bgp_withdraw_confirm_seconds',
+      help: "Time from exabgp's withdraw ack until the network confirmed the router stopped using this next hop.",
+      registers,
+    }),
     exabgpUp: new Gauge({
       name: 'portlb_exabgp_connected',
       help: 'Whether an exabgp instance is connected to the sidecar through its API relay.',

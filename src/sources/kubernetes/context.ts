@@ -25,6 +25,11 @@ export interface KubernetesContext {
   /** This LB pod, from the Downward API. */
   readonly self?: PodRef | undefined;
   ownNode(): NodeView | undefined;
+  /**
+   * Any Node's `spec.providerID` (the informer watches only this pod's own Node in `self` scope):
+   * one `get` per Node, remembered once set (a providerID never changes). Throws when it cannot tell.
+   */
+  providerIdOf(nodeName: string): Promise<string | undefined>;
   start(): Promise<void>;
   /** Releases the Lease (the next leader takes over at once), flushes Events, stops informers. */
   stop(): Promise<void>;
@@ -162,6 +167,9 @@ export function createKubernetesContext(deps: KubernetesContextDeps): Kubernetes
     }
   });
 
+  const providerIds = new Map<string, string>();
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+
   return {
     source,
     backends,
@@ -169,6 +177,13 @@ export function createKubernetesContext(deps: KubernetesContextDeps): Kubernetes
     recorder,
     self,
     ownNode: () => (nodeName ? source.node(nodeName) : undefined),
+    async providerIdOf(name) {
+      const known = providerIds.get(name) ?? source.node(name)?.providerId;
+      if (known !== undefined) return known;
+      const read = (await core.readNode({ name })).spec?.providerID;
+      if (read !== undefined) providerIds.set(name, read);
+      return read;
+    },
     async start() {
       await source.start();
       await backends.start?.();
