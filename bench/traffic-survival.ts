@@ -57,6 +57,8 @@ interface Broken {
   readonly id: number;
   readonly at: number;
   readonly reason: string;
+  /** The backend that had answered it until then. */
+  readonly backend?: string;
 }
 
 /** The client's connections (`traffic-survival-client.mjs`): what broke when, and refills. */
@@ -95,6 +97,8 @@ interface SurvivalEvent {
   readonly connections: number;
   readonly broken: number;
   readonly reasons: Record<string, number>;
+  /** Which backend the broken connections were on. */
+  readonly byBackend: Record<string, number>;
 }
 
 /** One forwarding's run: the network, the connections, the four changes, what broke in each. */
@@ -119,8 +123,12 @@ async function runMode(forwarding: Forwarding, options: SurvivalOptions) {
       await sleep(MARGIN_MS);
       const inWindow = connections.broken.filter((b) => b.at >= t0 && b.at <= t1 + MARGIN_MS);
       const reasons: Record<string, number> = {};
-      for (const b of inWindow) reasons[b.reason] = (reasons[b.reason] ?? 0) + 1;
-      events.push({ kind, target, t0, t1, connections: open, broken: inWindow.length, reasons });
+      const byBackend: Record<string, number> = {};
+      for (const b of inWindow) {
+        reasons[b.reason] = (reasons[b.reason] ?? 0) + 1;
+        byBackend[b.backend ?? 'none yet'] = (byBackend[b.backend ?? 'none yet'] ?? 0) + 1;
+      }
+      events.push({ kind, target, t0, t1, connections: open, broken: inWindow.length, reasons, byBackend });
       log(`${kind} ${target}: ${inWindow.length} of ${open} connections broken (${t1 - t0} ms)`);
       await sleep(GAP_MS);
     };
