@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { planBackend, setUpBackend } from '../../src/dataplane/backend-setup.js';
 import { ConfigError } from '../../src/errors.js';
 import { CommandError, type RunOptions } from '../../src/system/exec.js';
-import { tunnelConfig } from './fixtures.js';
+import { webConfig } from './fixtures.js';
 
 const config = (dataPlane: Record<string, unknown> = {}) =>
-  tunnelConfig({
+  webConfig({
     ports: [{ port: 80 }, { port: 443 }, { port: 8080 }],
     backends: [{ address: '10.98.0.21', port: 8080 }],
     services: [

@@ -60,7 +60,7 @@ export async function tunnelModel(overrides: Partial<DataPlaneConfig> = {}): Pro
   });
 }
 
-export interface TunnelFixture {
+export interface WebFixture {
   backends?: { address: string; port: number }[];
   dataPlane?: Record<string, unknown>;
   services?: Record<string, unknown>[];
@@ -69,9 +69,10 @@ export interface TunnelFixture {
 
 /**
  * One IPv4 TCP service (web, 10.1.1.0/24 port 80) with static backends, `forwarding: tunnel`
- * and the given data-plane and service fields, as a config file would say it.
+ * unless `dataPlane` says otherwise, and the given data-plane and service fields, as a config
+ * file would say it.
  */
-export function tunnelInput(options: TunnelFixture = {}): Record<string, unknown> {
+export function webInput(options: WebFixture = {}): Record<string, unknown> {
   const backends = options.backends ?? [
     { address: '10.98.0.21', port: 8080 },
     { address: '10.98.0.22', port: 8080 },
@@ -94,5 +95,5 @@ export function tunnelInput(options: TunnelFixture = {}): Record<string, unknown
   };
 }
 
-/** `tunnelInput`, parsed: what the tunnel tests configure. */
-export const tunnelConfig = (options: TunnelFixture = {}): Config => parseConfig(tunnelInput(options), {});
+/** `webInput`, parsed: what the data-plane tests with one web service configure. */
+export const webConfig = (options: WebFixture = {}): Config => parseConfig(webInput(options), {});

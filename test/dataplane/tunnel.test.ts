@@ -10,7 +10,7 @@ import {
   tunnelProblems,
 } from '../../src/dataplane/tunnel.js';
 import { ConfigError } from '../../src/errors.js';
-import { tunnelConfig, v4, webModel } from './fixtures.js';
+import { v4, webConfig, webModel } from './fixtures.js';
 
 describe('tunnel addressing', () => {
   it.each([
@@ -101,7 +101,7 @@ describe('backendChange', () => {
 
 describe('the dataPlane config for tunnel', () => {
   it('accepts forwarding tunnel with its defaults', () => {
-    const config = tunnelConfig();
+    const config = webConfig();
     expect(config.dataPlane?.tableSize).toBe(16_381);
     expect(config.dataPlane?.tunnel).toMatchObject({
       vni: 4242,
@@ -119,7 +119,7 @@ describe('the dataPlane config for tunnel', () => {
     [{ tunnel: { peers: ['nope'] } }, 'dataPlane.tunnel.peers[0]'],
   ])('refuses %j, naming %s', (dataPlane, path) => {
     try {
-      tunnelConfig({ dataPlane });
+      webConfig({ dataPlane });
       expect.unreachable('accepted');
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);

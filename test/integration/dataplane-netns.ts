@@ -49,6 +49,17 @@ export async function veth(a: string, aName: string, b: string, bName: string): 
   await inNs(b, 'ip', 'link', 'set', bName, 'up');
 }
 
+/** A bridge `br0` in namespace `sw` with each member's `eth1` on it, at its address (/24). */
+export async function switchWith(sw: string, members: readonly (readonly [string, string])[]): Promise<void> {
+  await inNs(sw, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
+  await inNs(sw, 'ip', 'link', 'set', 'br0', 'up');
+  for (const [i, [peer, address]] of members.entries()) {
+    await veth(sw, `p${i}`, peer, 'eth1');
+    await inNs(sw, 'ip', 'link', 'set', `p${i}`, 'master', 'br0');
+    await inNs(peer, 'ip', 'addr', 'add', `${address}/24`, 'dev', 'eth1');
+  }
+}
+
 /** `nft -j list ruleset` of a namespace, parsed, without the metainfo entry. */
 export async function ruleset(ns: string): Promise<Record<string, Record<string, unknown>>[]> {
   const json = JSON.parse(await inNs(ns, 'nft', '-j', 'list', 'ruleset')) as {

@@ -6,14 +6,14 @@
  *                 to1 10.90.1.1 -- eth0 lbA 10.90.1.2   eth1 10.98.0.1 \
  *   client 10.90.0.1                                                     sw 10.98.0.0/24 -- be1 .21, be2 .22, be3 .23
  *                 to2 10.90.2.1 -- eth0 lbB 10.90.2.2   eth1 10.98.0.2 /
- *                 sw0 10.98.0.100 -------------------------------------/
+ *                 eth1 10.98.0.100 ------------------------------------/
  *
  * The client reaches the VIP range 10.1.1.0/24 through lbA or lbB (a route it switches: the
  * router's ECMP rehash), always from 10.90.0.1. The backends' default route is the client's switch
  * address, so their answers go straight to the client (direct return), never through an LB.
  */
 import type { ChildProcess } from 'node:child_process';
-import { addNetns, inNs, veth } from './dataplane-netns.js';
+import { addNetns, inNs, switchWith, veth } from './dataplane-netns.js';
 
 export const VIP_RANGE = '10.1.1.0/24';
 export const BACKENDS = { be1: '10.98.0.21', be2: '10.98.0.22', be3: '10.98.0.23' } as const;
@@ -32,23 +32,12 @@ export async function topology(): Promise<Topology> {
     be2: await tunnelNs('be2'),
     be3: await tunnelNs('be3'),
   };
-  await inNs(ns.sw, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
-  await inNs(ns.sw, 'ip', 'link', 'set', 'br0', 'up');
-  const onSwitch: [string, string, string][] = [
-    [ns.lbA, 'eth1', '10.98.0.1'],
-    [ns.lbB, 'eth1', '10.98.0.2'],
-    [ns.client, 'sw0', '10.98.0.100'],
-    ...(Object.keys(BACKENDS) as BackendName[]).map((b): [string, string, string] => [
-      ns[b],
-      'eth1',
-      BACKENDS[b],
-    ]),
-  ];
-  for (const [i, [peer, dev, address]] of onSwitch.entries()) {
-    await veth(ns.sw, `p${i}`, peer, dev);
-    await inNs(ns.sw, 'ip', 'link', 'set', `p${i}`, 'master', 'br0');
-    await inNs(peer, 'ip', 'addr', 'add', `${address}/24`, 'dev', dev);
-  }
+  await switchWith(ns.sw, [
+    [ns.lbA, '10.98.0.1'],
+    [ns.lbB, '10.98.0.2'],
+    [ns.client, '10.98.0.100'],
+    ...(Object.keys(BACKENDS) as BackendName[]).map((b) => [ns[b], BACKENDS[b]] as const),
+  ]);
   await inNs(ns.client, 'ip', 'addr', 'add', '10.90.0.1/32', 'dev', 'lo');
   await inNs(ns.client, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
   for (const [i, lb] of [ns.lbA, ns.lbB].entries()) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { tunnelInput } from '../dataplane/fixtures.js';
+import { webInput } from '../dataplane/fixtures.js';
 import { addNetns, inNs, removeAll } from './dataplane-netns.js';
 
 /*
@@ -44,7 +44,7 @@ async function startLb(role: string, seed: number, port: number, peers: number[]
   // The ingress hook needs its interface: a veth whose other end goes nowhere.
   await inNs(ns, 'ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
   await inNs(ns, 'ip', 'link', 'set', 'eth0', 'up');
-  const input = tunnelInput({
+  const input = webInput({
     dataPlane: {
       seed,
       listen: `127.0.0.1:${port}`,

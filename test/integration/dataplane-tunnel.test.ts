@@ -13,7 +13,7 @@ import { checkBackends, type PlaneBackend } from '../../src/dataplane/model.js';
 import { createSystem } from '../../src/dataplane/system.js';
 import { backendChange, maglevTableOf, tunnelMac } from '../../src/dataplane/tunnel.js';
 import type { Backend } from '../../src/sources/backends.js';
-import { tunnelConfig, tunnelInput } from '../dataplane/fixtures.js';
+import { webConfig, webInput } from '../dataplane/fixtures.js';
 import { controllerIn, inNs, mutableBackends, removeAll, spawnIn } from './dataplane-netns.js';
 import {
   BACKENDS,
@@ -42,7 +42,7 @@ const range = (from: number, count: number) => Array.from({ length: count }, (_,
 
 let ns: Topology;
 const fixture = { dataPlane: { backendDrainSeconds: 2 } };
-const config = tunnelConfig(fixture);
+const config = webConfig(fixture);
 const dataPlane = config.dataPlane!;
 const entry = (name: BackendName): Backend => ({ address: BACKENDS[name], port: 8080 });
 const nameOf = (address: string) =>
@@ -263,7 +263,7 @@ describe('forwarding tunnel, real TCP through two LBs', () => {
 
     // be3 gets its tunnel side from the shipped command, as an init container would run it.
     const file = join(tmpdir(), `portlb-tunnel-${process.pid}.yaml`);
-    await writeFile(file, stringify(tunnelInput(fixture)));
+    await writeFile(file, stringify(webInput(fixture)));
     // (be3 is not in the config's static list: it says its own port, as an EndpointSlice would.)
     const args = [
       'backend-setup',
