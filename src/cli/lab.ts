@@ -29,6 +29,7 @@ interface UpFlags {
   md5?: boolean;
   bfd?: boolean;
   bfdInterval?: number;
+  images?: boolean;
   drain?: number;
   linkMbit?: number;
 }
@@ -57,6 +58,10 @@ export function registerLab(program: Command): void {
     .option('--bfd-interval <ms>', 'with --bfd: the BFD interval, ms', int)
     .option('--drain <s>', "every LB's drain.seconds after the router left it", Number)
     .option('--link-mbit <n>', "a tc rate limit on each node's link (the LB's NIC), Mbit/s", Number)
+    .option(
+      '--images',
+      "LB pods' sidecar and data plane from the built images (podman; scripts/build-images.sh)",
+    )
     .action((o: UpFlags) =>
       exitFor(
         (async () => {

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { VERSION } from '../system/version.js';
 import type { BackendSetupCliOptions } from './backend-setup.js';
 import { exitFor } from './exit.js';
 import { registerLab } from './lab.js';
@@ -6,7 +7,6 @@ import { OBSERVED_FILE_HELP, runPlan } from './plan.js';
 import { runRender } from './render.js';
 import { runSidecar } from './sidecar.js';
 import { runValidate } from './validate.js';
-import { VERSION } from './version.js';
 
 const program = new Command('portlb')
   .description('Route a service VIP range to the nodes hosting healthy load-balancer pods (BGP, AWS, GCP).')

@@ -19,10 +19,15 @@ export async function startRecorded(
     match: string;
     logFile: string;
     env?: NodeJS.ProcessEnv;
+    /**
+     * Started from this namespace although it runs in `ns`: podman, which joins the namespace by
+     * itself (`--network ns:`) and needs the host's /sys, which `ip netns exec` remounts.
+     */
+    joinsItself?: boolean;
   },
 ): Promise<LabProcess> {
   const pid = spawnDaemon({
-    ns: proc.ns,
+    ns: proc.joinsItself ? undefined : proc.ns,
     argv: proc.argv,
     logFile: proc.logFile,
     ...(proc.env && { env: proc.env }),

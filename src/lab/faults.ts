@@ -38,6 +38,9 @@ export async function injectFault(lab: Lab, id: string, fault: Fault): Promise<s
     return `${id}: its nftables table deleted (nothing serves until its data plane writes it again)`;
   }
   if (fault === 'nft-fails') {
+    // The failing nft is put first on the data plane's PATH: an image has its own.
+    if (store.state.images)
+      throw new ConfigError('nft-fails needs the data plane outside an image: a lab up without --images');
     await mkdir(faultBin(store), { recursive: true, mode: 0o755 });
     const nft = join(faultBin(store), 'nft');
     await writeFile(nft, FAILING_NFT);

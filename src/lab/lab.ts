@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { chown, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { shippedCli } from '../system/shipped.js';
 import { CONFIRM_SCRIPT, confirmScript } from './config.js';
 import { waitFor } from './daemons.js';
 import { routerNextHops } from './fib.js';
+import { assertImages, IMAGE_UID, labImages, podmanEnv, removeLabContainers } from './images.js';
 import {
   lbId,
   MAX_BACKENDS,
@@ -47,6 +49,8 @@ export interface UpOptions {
   readonly bfd?: boolean;
   /** Its interval; bgp.bfd's default (300 ms) when absent. */
   readonly bfdIntervalMs?: number | undefined;
+  /** The LB pods' sidecar and data plane from the images scripts/build-images.sh builds. */
+  readonly images?: boolean | undefined;
   readonly progress: Progress;
 }
 
@@ -89,6 +93,7 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     throw new ConfigError(`a lab is already recorded in ${o.dir}; run portlb lab down first`);
   }
   await checkReachable(o.dir);
+  if (o.images === true) await assertImages(labImages(), podmanEnv(shippedCli(import.meta.url).script));
   const initial: LabState = {
     version: 1,
     prefix: o.prefix,
@@ -98,7 +103,9 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     backends: [],
     holdTime: o.holdTime,
     ...(o.drainSeconds !== undefined && { drainSeconds: o.drainSeconds }),
-    ...(o.confirmWithdraw === false && { confirmWithdraw: false }),
+    // In an image the sidecar cannot ask the router's namespace (the lab's confirm script does).
+    ...((o.confirmWithdraw === false || o.images === true) && { confirmWithdraw: false }),
+    ...(o.images === true && { images: true }),
     ...(o.linkMbit !== undefined && { linkMbit: o.linkMbit }),
     namespaces: [],
     processes: [],
@@ -114,6 +121,8 @@ export async function labUp(o: UpOptions): Promise<Lab> {
     if (initial.md5KeyFile !== undefined) {
       // Printable, no spaces (FRR takes it as one word), well under the kernel's 80 bytes.
       await writeFile(initial.md5KeyFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+      // Owner-only still, but the owner is the containers' user (as a Secret's fsGroup makes it).
+      if (o.images === true) await chown(initial.md5KeyFile, IMAGE_UID, IMAGE_UID);
     }
     await writeFile(join(o.dir, CONFIRM_SCRIPT), confirmScript(n.router), { mode: 0o755 });
     o.progress(`namespaces: switch, router, client, 2 route reflectors (prefix ${o.prefix})`);
@@ -161,6 +170,10 @@ export async function labDown(dir: string, progress: Progress): Promise<boolean>
   if (state === undefined) return false;
   progress(`stopping ${state.processes.length} processes`);
   await stopProcesses(state.processes, 3000);
+  if (state.images) {
+    const removed = await removeLabContainers(state.prefix, podmanEnv(shippedCli(import.meta.url).script));
+    progress(`removed ${removed} containers`);
+  }
   progress(`deleting ${state.namespaces.length} namespaces`);
   for (const ns of state.namespaces) {
     await killNamespace(ns);

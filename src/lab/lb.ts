@@ -6,6 +6,7 @@ import { shippedCli } from '../system/shipped.js';
 import { DATAPLANE_PORT, lbConfigInput, lbEnv, render, writeConfig } from './config.js';
 import { frrDir, peerDir, startBfdd, startRecorded, waitFor } from './daemons.js';
 import { faultBin } from './faults.js';
+import { containerArgv, IMAGE_UID, labImages, podmanEnv } from './images.js';
 import { type Names, podIp } from './layout.js';
 import { addLbNs, deleteLbNs, removeLbRoute, setLbLink } from './network.js';
 import { isOurs, isOursOrStarting, killNamespace, pidsIn } from './procs.js';
@@ -63,20 +64,61 @@ export async function writeLbConfig(store: StateStore, lb: LabLb): Promise<Confi
 const lbDir = (store: StateStore, lb: LabLb) => join(store.dir, 'lbs', lb.id);
 
 /**
+ * How one container of the LB pod starts: the shipped bundle with its V8 flags (as the image runs
+ * it), or, with `lab up --images`, the image itself under podman (src/lab/images.ts). The image's
+ * containers see the LB's run directory at the same path, so the config names the same files.
+ */
+function podContainer(
+  store: StateStore,
+  n: Names,
+  lb: LabLb,
+  role: 'sidecar' | 'dataplane',
+  env: Record<string, string>,
+): { argv: string[]; env: NodeJS.ProcessEnv; joinsItself?: boolean } {
+  const args = [role, '--config', lb.configFile];
+  if (!store.state.images) {
+    const cli = shippedCli(import.meta.url);
+    return { argv: [process.execPath, ...cli.flags, cli.script, ...args], env: { ...process.env, ...env } };
+  }
+  const images = labImages();
+  const key = store.state.md5KeyFile;
+  return {
+    argv: containerArgv({
+      lab: store.state.prefix,
+      name: `${store.state.prefix}${lb.id}-${role}`,
+      ns: n.lb(lb.id),
+      // The sidecar's image carries exabgp; the data plane's nft; only the data plane writes rules.
+      image: role === 'sidecar' ? images.exabgp : images.portlb,
+      uid: role === 'dataplane' ? 0 : IMAGE_UID,
+      capabilities: role === 'dataplane' ? ['NET_ADMIN'] : [],
+      mounts: [
+        `${lbDir(store, lb)}:${lbDir(store, lb)}${role === 'sidecar' ? '' : ':ro'}`,
+        ...(role === 'sidecar' && key !== undefined ? [`${key}:${key}:ro`] : []),
+      ],
+      env,
+      args,
+    }),
+    env: podmanEnv(shippedCli(import.meta.url).script),
+    joinsItself: true,
+  };
+}
+
+/**
  * The LB pod's data-plane container: `portlb dataplane`, which writes the nftables rules from
  * the config's backends. With the lab's `nft-fails` fault its PATH finds an nft that refuses
  * every transaction (src/lab/faults.ts).
  */
 export async function startDataPlane(store: StateStore, n: Names, lb: LabLb): Promise<void> {
-  const cli = shippedCli(import.meta.url);
   const faulty = store.state.dataPlaneFaults?.includes(lb.id) === true;
   await startRecorded(store, {
     name: dataPlaneProcessName(lb.id),
     ns: n.lb(lb.id),
     match: `dataplane --config ${lb.configFile}`,
     logFile: join(lbDir(store, lb), 'dataplane.log'),
-    env: { ...process.env, ...lbEnv(lb), ...(faulty && { PATH: `${faultBin(store)}:${process.env.PATH}` }) },
-    argv: [process.execPath, ...cli.flags, cli.script, 'dataplane', '--config', lb.configFile],
+    ...podContainer(store, n, lb, 'dataplane', {
+      ...lbEnv(lb),
+      ...(faulty && { PATH: `${faultBin(store)}:${process.env.PATH}` }),
+    }),
   });
 }
 
@@ -114,19 +156,20 @@ export async function dataPlaneReadyz(n: Names, lb: LabLb): Promise<unknown> {
  * its probe through the VIP (so through the data plane) reaches a backend.
  */
 export async function startLb(store: StateStore, n: Names, lb: LabLb): Promise<void> {
-  const cli = shippedCli(import.meta.url);
   await setLbLink(n, lb, true); // after a crash of the pod (crashLb), its sandbox is new
   await startDataPlane(store, n, lb);
+  // The sidecar's temporary files (exabgp's config, its API socket) stay inside the run
+  // directory: a killed sidecar cannot remove them, `lab down` does.
+  const tmp = await peerDir(
+    join(store.dir, 'lbs', lb.id, 'tmp'),
+    store.state.images ? `${IMAGE_UID}` : undefined,
+  );
   await startRecorded(store, {
     name: lbProcessName(lb.id),
     ns: n.lb(lb.id),
     match: lb.configFile,
     logFile: join(store.dir, 'lbs', lb.id, 'sidecar.log'),
-    // The sidecar's temporary files (exabgp's config, its API socket) stay inside the run
-    // directory: a killed sidecar cannot remove them, `lab down` does.
-    env: { ...process.env, ...lbEnv(lb), TMPDIR: await peerDir(join(store.dir, 'lbs', lb.id, 'tmp')) },
-    // The shipped bundle with its V8 flags, as the image runs it.
-    argv: [process.execPath, ...cli.flags, cli.script, 'sidecar', '--config', lb.configFile],
+    ...podContainer(store, n, lb, 'sidecar', { ...lbEnv(lb), TMPDIR: tmp }),
   });
   if (store.state.bfd) await startBfdd(store, bfddProcessName(lb.id), n.lb(lb.id), bfddDir(store, lb.id));
 }

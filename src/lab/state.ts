@@ -55,6 +55,8 @@ export interface LabState {
   readonly md5KeyFile?: string | undefined;
   /** BFD between each LB pod's bfdd and both route reflectors (bgp.bfd's interval unless given). */
   readonly bfd?: { readonly intervalMs?: number | undefined } | undefined;
+  /** The LB pods' sidecar and data plane run from the built images under podman (src/lab/images.ts). */
+  readonly images?: boolean | undefined;
 }
 
 export const STATE_FILE = 'lab.json';

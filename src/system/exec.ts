@@ -79,7 +79,8 @@ export function ip(ns: string | undefined, ...args: string[]): Promise<string> {
 }
 
 export interface DaemonOptions {
-  readonly ns: string;
+  /** The network namespace to run in (`ip netns exec`); undefined: this one. */
+  readonly ns: string | undefined;
   readonly argv: readonly string[];
   /** stdout and stderr go here (appended). */
   readonly logFile: string;

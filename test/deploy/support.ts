@@ -52,6 +52,15 @@ export function run(
   });
 }
 
+/** Why podman cannot run containers on this machine, or undefined when it can (`env`: its CONTAINERS_CONF). */
+export async function podmanUnusable(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const which = await run('sh', ['-c', 'command -v podman runc']);
+  // Not installed is a setup failure, not a reason to skip: scripts/setup.sh installs them.
+  if (which.code !== 0) throw new Error('podman or runc is missing: run scripts/setup.sh (it installs them)');
+  const info = await run('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], env);
+  return info.code === 0 ? undefined : `podman cannot work on this machine: ${info.stderr.trim()}`;
+}
+
 export function parseManifests(text: string): Manifest[] {
   return parseAllDocuments(text)
     .map((doc) => doc.toJS() as Manifest | null)

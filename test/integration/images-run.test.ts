@@ -20,6 +20,7 @@ import {
   nodeAgentDaemonSet,
   OVERLAYS,
   overlayDir,
+  podmanUnusable,
   podSpec,
   run,
   secretMounts,
@@ -45,15 +46,7 @@ const EXABGP_IMAGE = `localhost/portlb-exabgp:${VERSION}`;
 const env = { ...process.env, CONTAINERS_CONF };
 const podman = (...args: string[]) => run('podman', args, env);
 
-/** Why podman cannot run containers on this machine, or undefined when it can. */
-async function podmanUnusable(): Promise<string | undefined> {
-  const which = await run('sh', ['-c', 'command -v podman runc']);
-  // Not installed is a setup failure, not a reason to skip: scripts/setup.sh installs them.
-  if (which.code !== 0) throw new Error('podman or runc is missing: run scripts/setup.sh (it installs them)');
-  const info = await podman('info', '--format', '{{.Host.OCIRuntime.Name}}');
-  return info.code === 0 ? undefined : `podman cannot work on this machine: ${info.stderr.trim()}`;
-}
-const unusable = await podmanUnusable();
+const unusable = await podmanUnusable(env);
 if (unusable) console.warn(`images-run.test.ts skipped: ${unusable}`);
 
 /**
