@@ -6,6 +6,10 @@
  * and each LB's share of new flows.
  *
  *   npm run bench:traffic -- --out bench-results/traffic [--rounds 3] [--link-mbit 100]
+ *   npm run bench:traffic -- --survival --out DIR [--connections 200] [--interval-ms 100]
+ *
+ * `--survival` runs instead `traffic-survival.ts`: long-lived connections across LB and backend
+ * changes, forwarding `nat` beside `tunnel`, added to DIR/traffic.json.
  *
  * Needs root, the Debian peers and vegeta (scripts/setup.sh). Writes DIR/traffic.json and, with
  * matplotlib, DIR/fig13b-traffic.png, DIR/fig13a-throughput-lbs.png, DIR/fig10-throughput-backends.png.
@@ -40,6 +44,7 @@ import {
   type TrafficKind,
   throughput,
 } from './traffic-analysis.js';
+import { survival } from './traffic-survival.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,6 +63,9 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     prefix: { type: 'string', default: 'plbt-' },
     'no-confirm': { type: 'boolean', default: false },
+    survival: { type: 'boolean', default: false },
+    connections: { type: 'string', default: '200' },
+    'interval-ms': { type: 'string', default: '100' },
   },
 });
 
@@ -169,6 +177,18 @@ function plot(out: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  if (args.survival) {
+    return survival({
+      out: args.out,
+      connections: Number(args.connections),
+      intervalMs: Number(args['interval-ms']),
+      drainSeconds: Number(args.drain),
+      seed: Number(args.seed),
+      linkMbit: LINK_MBIT,
+      loadWorkers: BULK_WORKERS,
+      log,
+    });
+  }
   if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces)');
   if (!existsSync(vegetaBinary())) throw new Error(`${vegetaBinary()} missing: run scripts/build-vegeta.sh`);
   if (BYTES_SIZES[SIZE] === undefined) throw new Error(`--size must be one of ${Object.keys(BYTES_SIZES)}`);

@@ -55,6 +55,29 @@ async function backendsFor(config: Config, logger: Logger, metrics: Metrics): Pr
   });
 }
 
+/** `tunnel` with Kubernetes: the other LB pods, where the LBs compare their Maglev tables. */
+async function peersFor(config: Config): Promise<{ peers?: () => Promise<readonly string[]> }> {
+  const k = config.kubernetes;
+  const dataPlane = config.dataPlane ?? DEFAULT_DATA_PLANE;
+  if (k === undefined || dataPlane.forwarding !== 'tunnel' || dataPlane.tunnel.peers.length > 0) return {};
+  const namespace = k.namespace ?? config.identity.podNamespace;
+  if (namespace === undefined) return {};
+  const [{ kubernetesPeers }, { loadKubeConfig }] = await Promise.all([
+    import('../dataplane/peers-kube.js'),
+    import('../kube/client.js'),
+  ]);
+  const port = Number(dataPlane.listen.slice(dataPlane.listen.lastIndexOf(':') + 1));
+  return {
+    peers: kubernetesPeers({
+      kubeConfig: loadKubeConfig(k.kubeconfig),
+      namespace,
+      selector: k.lbPodSelector,
+      self: config.identity.podName,
+      port,
+    }),
+  };
+}
+
 /** `--once`: one sync from the config's static backends, then exit (0 when the rules serve). */
 async function once(config: Config, options: DataPlaneOptions): Promise<number> {
   const kube = config.services.flatMap((s, i) => ('kubernetes' in s.backends ? [i] : []));
@@ -76,6 +99,7 @@ async function once(config: Config, options: DataPlaneOptions): Promise<number> 
   });
   await controller.start();
   const outcome = await controller.sync('once');
+  await controller.checked();
   const notReady = controller.notReady();
   if (options.json) {
     const status = controller.status();
@@ -116,6 +140,7 @@ export async function runDataPlane(options: DataPlaneOptions): Promise<number> {
     registry: metrics.registry,
     trigger: proc.trigger,
     netns: options.netns,
+    ...(await peersFor(config)),
   });
   return proc.run({
     pass: async (why) => {

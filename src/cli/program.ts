@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { VERSION } from '../system/version.js';
+import type { BackendSetupCliOptions } from './backend-setup.js';
 import { exitFor } from './exit.js';
 import { registerLab } from './lab.js';
 import { OBSERVED_FILE_HELP, runPlan } from './plan.js';
@@ -84,6 +85,21 @@ program
   .option('--json', 'print the outcome as JSON')
   .action(async (o: { config: string; once?: boolean; netns?: string; json?: boolean }) =>
     exitFor((await import('./dataplane.js')).runDataPlane(o)),
+  );
+
+program
+  .command('backend-setup')
+  .description(
+    'on a backend, for dataPlane.forwarding tunnel: the decapsulating device, the VIP as a local address, rp_filter, the port map (needs CAP_NET_ADMIN)',
+  )
+  .requiredOption('-c, --config <file>', 'portlb config (YAML): dataPlane.tunnel and the services')
+  .option('--address <ip>', "this backend's own address (default: POD_IP)")
+  .option('--port <port>', 'the port it listens on (default: its static entry, else the service port)')
+  .option('--netns <name>', 'set up this network namespace instead of its own')
+  .option('--remove', 'take it all away again')
+  .option('--json', 'print what was done as JSON')
+  .action(async (o: BackendSetupCliOptions) =>
+    exitFor((await import('./backend-setup.js')).runBackendSetup(o)),
   );
 
 program

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TABLE_SIZE, isPrime } from '../core/maglev.js';
 import {
   address,
   awsRegion,
@@ -327,6 +328,42 @@ const nodeAgentSchema = z.strictObject({
   blackholeSeconds: z.number().min(0).max(3600).default(10),
 });
 
+/** A Linux interface name: 1-15 characters, no slash, no whitespace. */
+const ifname = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be an interface name (1-15 of A-Z a-z 0-9 _ . -)');
+
+/**
+ * `dataPlane.forwarding: tunnel` (issue 14): VXLAN from the LB to each backend, the VIP kept as
+ * the inner destination. VXLAN because it is the one encapsulation every common cluster kernel has
+ * and this one too (no ipip/gre/geneve here); see docs/dataplane.md.
+ */
+const tunnelSchema = z.strictObject({
+  /** VXLAN network identifier of the LB-to-backend tunnel. */
+  vni: z.number().int().min(1).max(0xffffff).default(4242),
+  /** UDP port the backends' VXLAN device listens on (in their own network namespace). */
+  port: z.number().int().min(1).max(65535).default(4789),
+  /** The VXLAN device, on the LBs and on the backends. */
+  device: ifname.default('plbvx0'),
+  /** LB: the interfaces VIP traffic arrives on (the pod's eth0). */
+  interfaces: z.array(ifname).min(1).default(['eth0']),
+  /**
+   * LB: send its own connections to the VIP (health probes through: vip, the per-backend tunnel
+   * check) through the tunnel too. Needs nftables' netdev egress hook (Linux 5.16 or later).
+   */
+  ownTraffic: z.boolean().default(true),
+  /** LB: how long a flow's backend is kept after its last packet. */
+  flowTimeoutSeconds: z.number().int().min(1).max(86_400).default(900),
+  /** LB: flows kept per service port; beyond, new flows still follow the table, unremembered. */
+  maxFlows: z.number().int().min(1024).max(16_777_216).default(65_536),
+  /** Backend: the TCP MSS its SYN-ACKs from the VIP announce, so the client's packets fit the tunnel. */
+  mss: z.number().int().min(536).max(65_495).default(1410),
+  /** LB: the other LBs' `dataPlane.listen` (HOST:PORT), asked for their seed and tables. */
+  peers: z.array(listen).default([]),
+  /** LB: how long the per-backend tunnel check waits for an answer. */
+  checkTimeoutSeconds: z.number().int().min(1).max(30).default(1),
+});
+
 /**
  * The LB pod's own load balancing (issue 10): VIP:port -> the service's backends, in a table or a
  * keepalived config portlb owns. Every LB of a service must render the same rules from the same
@@ -335,12 +372,24 @@ const nodeAgentSchema = z.strictObject({
 const dataPlaneSchema = z.strictObject({
   /** `nftables` (DNAT with a flow hash; runs wherever nftables does) or `ipvs` (keepalived, as in the paper). */
   kind: z.enum(['nftables', 'ipvs']).default('nftables'),
-  /** `nat`: the LB rewrites the destination to the backend and the source to itself. */
-  forwarding: z
-    .enum(['nat'], { message: 'must be nat (tunnel forwarding is not implemented yet)' })
-    .default('nat'),
-  /** Seed of the flow hash; every LB of a service must use the same one. */
+  /**
+   * `nat`: the LB rewrites the destination to the backend and the source to itself. `tunnel`:
+   * a Maglev table picks the backend, the LB keeps each flow's choice, and sends the packet on
+   * encapsulated with the VIP still as destination; the backend answers the client directly.
+   */
+  forwarding: z.enum(['nat', 'tunnel']).default('nat'),
+  /** Seed of the flow hash and of the Maglev table; every LB of a service must use the same one. */
   seed: z.number().int().min(0).max(0xffffffff).default(0),
+  /** `tunnel`: entries of each service's Maglev table, a prime well above the number of backends. */
+  tableSize: z
+    .number()
+    .int()
+    .min(251)
+    .max(1_000_003)
+    .refine(isPrime, 'must be a prime (Maglev steps through the table with any skip only then)')
+    .default(DEFAULT_TABLE_SIZE),
+  /** `tunnel` forwarding: the encapsulation both sides use (`portlb backend-setup` reads the same block). */
+  tunnel: tunnelSchema.prefault({}),
   /** How long a backend that left the ready set keeps its established flows before they are cut. */
   backendDrainSeconds: z.number().min(0).max(2_147_483).default(30),
   /** `portlb dataplane`'s own /healthz, /readyz and /metrics (the sidecar's are `server.listen`). */

@@ -4,10 +4,11 @@ import type { DataPlaneConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../runtime/logger.js';
 import type { BackendSource } from '../sources/backends.js';
+import type { DataPlaneCheck } from './checks.js';
 import { cutFlows } from './conntrack.js';
 import { stepDrains } from './drain.js';
 import { createDataPlaneMetrics } from './metrics.js';
-import { checkBackends, type PlaneBackend, type PlaneModel, planeModel } from './model.js';
+import { checkBackends, type PlaneBackend, type PlaneModel, type PlaneService, planeModel } from './model.js';
 import { type ApplyOutcome, PreviousRulesServeError, type RuleWriter } from './port.js';
 import {
   type DataPlaneStatus,
@@ -18,6 +19,7 @@ import {
 } from './status.js';
 import { sysctlProblems } from './sysctl.js';
 import type { DataPlaneSystem } from './system.js';
+import { backendLimits } from './tunnel.js';
 
 export interface DataPlaneControllerOptions {
   readonly config: Pick<Config, 'owner' | 'services'>;
@@ -32,6 +34,10 @@ export interface DataPlaneControllerOptions {
   /** Asks the caller's loop for a sync: backends changed, a drain time ended. */
   readonly trigger?: (why: string) => void;
   readonly now?: () => number;
+  /** Ends a drained backend's established flows; conntrack's NAT entries when absent. */
+  readonly cut?: (service: PlaneService, backend: PlaneBackend) => Promise<number>;
+  /** Verified after each sync (the tunnel to each backend, agreement with the other LBs). */
+  readonly checks?: readonly DataPlaneCheck[];
 }
 
 export type { DataPlaneStatus } from './status.js';
@@ -54,6 +60,8 @@ export interface DataPlaneController {
   sync(why: string): Promise<SyncOutcome>;
   /** Reasons nothing can serve (for /readyz); empty while rules in place serve. */
   notReady(): string[];
+  /** Resolves when the checks started by the last sync (tunnel, Maglev agreement) are done. */
+  checked(): Promise<void>;
   status(): DataPlaneStatus;
   stop(): void;
 }
@@ -68,7 +76,12 @@ export function createDataPlaneController(options: DataPlaneControllerOptions): 
   const log = options.logger.child({ component: 'dataplane', kind: dataPlane.kind });
   const metrics = createDataPlaneMetrics(options.registry);
   const now = options.now ?? Date.now;
+  const cutFlowsOf =
+    options.cut ??
+    ((service: PlaneService, backend: PlaneBackend) => cutFlows(system.run, service.frontends, backend));
+  const checks = options.checks ?? [];
   const drainMs = dataPlane.backendDrainSeconds * 1000;
+  const limits = backendLimits(dataPlane);
   const services = new Map<string, ServiceState>(
     config.services.map((s) => [s.name, { ready: [], draining: [], toCut: [] }]),
   );
@@ -83,7 +96,7 @@ export function createDataPlaneController(options: DataPlaneControllerOptions): 
     const at = now();
     for (const service of config.services) {
       const state = services.get(service.name)!;
-      const check = checkBackends(service, options.backends.backends(service.name));
+      const check = checkBackends(service, options.backends.backends(service.name), limits);
       let ready = state.ready;
       if (check.ok) {
         if (state.refused)
@@ -177,7 +190,7 @@ export function createDataPlaneController(options: DataPlaneControllerOptions): 
       const left: PlaneBackend[] = [];
       for (const backend of state.toCut) {
         try {
-          const flows = await cutFlows(system.run, service.frontends, backend);
+          const flows = await cutFlowsOf(service, backend);
           metrics.cuts.inc({ result: 'ok' }, flows);
           cut.push({ service: service.name, backend, flows });
           log.info(
@@ -213,6 +226,40 @@ export function createDataPlaneController(options: DataPlaneControllerOptions): 
     timer.unref();
   }
 
+  // Checks run beside the loop, one pass at a time, on the latest model: a backend that does not
+  // answer costs its probe's timeout, which must not delay the next rule change.
+  let checking: Promise<void> = Promise.resolve();
+  let nextCheck: PlaneModel | undefined;
+  let checkRunning = false;
+  function startChecks(model: PlaneModel): void {
+    if (checks.length === 0) return;
+    for (const check of checks) check.observe?.(model);
+    nextCheck = model;
+    if (checkRunning) return;
+    checkRunning = true;
+    checking = (async () => {
+      const take = (): PlaneModel | undefined => {
+        const m = nextCheck;
+        nextCheck = undefined;
+        return m;
+      };
+      for (let m = take(); m !== undefined; m = take()) {
+        for (const check of checks) {
+          await check
+            .run(m)
+            .catch((error: unknown) =>
+              log.warn(
+                { event: 'check_failed', check: check.name, err: errorMessage(error) },
+                'data-plane check failed',
+              ),
+            );
+        }
+        metrics.ready.set(controller.notReady().length === 0 ? 1 : 0);
+      }
+      checkRunning = false;
+    })();
+  }
+
   const controller: DataPlaneController = {
     async start() {
       for (const writer of options.writers) {
@@ -245,14 +292,20 @@ export function createDataPlaneController(options: DataPlaneControllerOptions): 
         scheduleDrainEnd();
         metrics.ready.set(controller.notReady().length === 0 ? 1 : 0);
       }
-      const cut = await cutDrained(model);
+      const cutNow = await cutDrained(model);
+      startChecks(model);
       log.debug({ event: 'synced', trigger: why }, 'data plane synced');
-      return { model, writers: done, cut };
+      return { model, writers: done, cut: cutNow };
     },
 
-    notReady: () => notReadyReasons({ unavailable, synced, sysctl, writers }),
+    notReady: () => [
+      ...notReadyReasons({ unavailable, synced, sysctl, writers }),
+      ...(unavailable === undefined ? checks.flatMap((c) => c.notReady()) : []),
+    ],
 
-    status: () => describeStatus(dataPlane, writers, services),
+    status: () => describeStatus(dataPlane, writers, services, checks),
+
+    checked: () => checking,
 
     stop() {
       clearTimeout(timer);

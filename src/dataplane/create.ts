@@ -4,7 +4,10 @@ import { type DataPlaneConfig, DEFAULT_DATA_PLANE } from '../config/schema.js';
 import type { Logger } from '../runtime/logger.js';
 import type { BackendSource } from '../sources/backends.js';
 import { createDataPlaneController, type DataPlaneController } from './controller.js';
+import { createMaglevCheck } from './maglev-check.js';
 import { createSystem, type DataPlaneSystem } from './system.js';
+import { createTunnelCheck } from './tunnel-check.js';
+import { cutTunnelFlows } from './tunnel-flows.js';
 import { createWriters } from './writers.js';
 
 export interface DataPlaneWiring {
@@ -20,20 +23,32 @@ export interface DataPlaneWiring {
   readonly system?: DataPlaneSystem;
   /** Overrides on top of `config.dataPlane`. */
   readonly dataPlane?: Partial<DataPlaneConfig>;
+  /** `tunnel`: the other LBs' data-plane listeners (HOST:PORT); `dataPlane.tunnel.peers` when absent. */
+  readonly peers?: () => Promise<readonly string[]>;
 }
 
 /** The data-plane controller with the writers its kind needs, on the real machine: what a process runs. */
 export function createDataPlane(wiring: DataPlaneWiring): DataPlaneController {
   const dataPlane = { ...(wiring.config.dataPlane ?? DEFAULT_DATA_PLANE), ...wiring.dataPlane };
   const system = wiring.system ?? createSystem({ netns: wiring.netns });
+  const tunnel = dataPlane.forwarding === 'tunnel' && dataPlane.kind === 'nftables';
+  const { logger, registry } = wiring;
+  const peers = wiring.peers ?? (async () => dataPlane.tunnel.peers);
   return createDataPlaneController({
     config: wiring.config,
     dataPlane,
     backends: wiring.backends,
     writers: createWriters(dataPlane, system),
     system,
-    logger: wiring.logger,
-    registry: wiring.registry,
+    logger,
+    registry,
     ...(wiring.trigger && { trigger: wiring.trigger }),
+    ...(tunnel && {
+      cut: (service, backend) => cutTunnelFlows(system.run, service, backend),
+      checks: [
+        createTunnelCheck({ run: system.run, logger, registry }),
+        createMaglevCheck({ peers, logger, registry }),
+      ],
+    }),
   });
 }

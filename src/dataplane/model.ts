@@ -42,6 +42,9 @@ export interface PlaneModel {
   readonly kind: DataPlaneConfig['kind'];
   readonly forwarding: DataPlaneConfig['forwarding'];
   readonly seed: number;
+  /** `tunnel`: entries of each service's Maglev table. */
+  readonly tableSize: number;
+  readonly tunnel: DataPlaneConfig['tunnel'];
   readonly ipvs: DataPlaneConfig['ipvs'];
   readonly services: readonly PlaneService[];
 }
@@ -91,6 +94,8 @@ export function planeModel(
     kind: dataPlane.kind,
     forwarding: dataPlane.forwarding,
     seed: dataPlane.seed,
+    tableSize: dataPlane.tableSize,
+    tunnel: dataPlane.tunnel,
     ipvs: dataPlane.ipvs,
     services: config.services.map((s) => ({
       name: s.name,
@@ -114,6 +119,8 @@ export type BackendCheck =
 export function checkBackends(
   service: Pick<ServiceConfig, 'vip'>,
   backends: readonly Backend[],
+  /** `tunnel` forwarding adds its own limits (`tunnelProblems`). */
+  extra: (accepted: readonly PlaneBackend[]) => string[] = () => [],
 ): BackendCheck {
   const vip = prefix(service.vip);
   const problems: string[] = [];
@@ -147,6 +154,7 @@ export function checkBackends(
     seen.add(key);
     accepted.push(backend);
   }
+  if (problems.length === 0) problems.push(...extra(accepted));
   return problems.length > 0
     ? { ok: false, problems }
     : { ok: true, backends: accepted.sort(compareBackends) };

@@ -2,17 +2,19 @@ import type { Frontend, PlaneBackend, PlaneModel } from './model.js';
 
 /*
  * How a forwarding mode writes its nftables rules. The table around them (dispatch from VIP:port
- * to one chain per frontend, the ownership marker, the atomic replace) is the same for every
- * mode; a mode brings its base chains, the rules that pick a backend for a new flow, and the
- * chains it needs after that. `tunnel` (issue 14: Maglev table, ct mark, encapsulation) is one
- * more value of this type beside `nat`.
+ * to one chain per frontend, the ownership marker, the atomic replace) is the same for `nat` and
+ * ipvs's source NAT; a mode brings its base chains, the rules that pick a backend for a new flow,
+ * and the chains it needs after that. `tunnel` needs maps and a netdev table of its own, so it has
+ * its own renderer (`render-tunnel.ts`) built from the same chain type and formatting.
  */
 
 export interface NftHook {
   readonly type: 'nat' | 'filter';
-  readonly hook: 'prerouting' | 'output' | 'postrouting' | 'input' | 'forward';
+  readonly hook: 'prerouting' | 'output' | 'postrouting' | 'input' | 'forward' | 'ingress' | 'egress';
   /** As `nft list` prints it (`dstnat`, `srcnat`, or a number where no name applies). */
   readonly priority: string;
+  /** netdev hooks: the interfaces they run on. */
+  readonly devices?: readonly string[];
 }
 
 export interface NftChain {
@@ -90,6 +92,11 @@ export const ipvsSnatForwarding: NftForwarding = {
   after: (frontends) => masquerade('postrouting', frontends, ''),
 };
 
+/** With ipvs tunnelling (`lvs_method TUN`) nothing is rewritten: portlb's table holds only its owner rule. */
+const noForwarding: NftForwarding = { dispatch: [], frontendRules: () => [], after: () => [] };
+
+/** The inet table's forwarding (nftables `tunnel` has its own netdev table: `render-tunnel.ts`). */
 export function forwardingOf(model: Pick<PlaneModel, 'kind' | 'forwarding'>): NftForwarding {
-  return model.kind === 'ipvs' ? ipvsSnatForwarding : natForwarding;
+  if (model.kind === 'ipvs') return model.forwarding === 'tunnel' ? noForwarding : ipvsSnatForwarding;
+  return natForwarding;
 }

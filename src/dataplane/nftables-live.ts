@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError } from '../errors.js';
-import { NFT_TABLE, OWNER_CHAIN, type RenderedNftables } from './render-nftables.js';
+import {
+  flowMapDefinition,
+  hookSpec,
+  NFT_TABLE,
+  OWNER_CHAIN,
+  type RenderedNftables,
+  tableOf,
+} from './nft-table.js';
 
 /*
  * portlb's table as `nft -j list table inet portlb` shows it, and the pure decision of what to
@@ -16,11 +23,27 @@ export interface LiveTable {
   readonly shape: Readonly<Record<string, number>>;
   /** Hash of every chain and rule without their handles: changes when anyone edits the table. */
   readonly fingerprint: string;
+  /** Each chain, with its hook (`hookSpec`) when it is a base chain. */
+  readonly chains: Readonly<Record<string, string | undefined>>;
+  /** Each map with its definition (`flowMapDefinition`), so a kept one can be checked. */
+  readonly maps: Readonly<Record<string, string>>;
 }
 
 /** nft's JSON: a list of one-key objects (`{chain: {...}}`, `{rule: {...}}`); zod only at this edge. */
 const nftJson = z.object({ nftables: z.array(z.record(z.string(), z.unknown())) });
-const chainEntry = z.looseObject({ table: z.string(), name: z.string() });
+const chainEntry = z.looseObject({
+  table: z.string(),
+  name: z.string(),
+  hook: z.string().optional(),
+  prio: z.number().optional(),
+  dev: z.union([z.string(), z.array(z.string())]).optional(),
+});
+const mapEntry = z.looseObject({
+  table: z.string(),
+  name: z.string(),
+  size: z.number().optional(),
+  timeout: z.number().optional(),
+});
 const ruleEntry = z.looseObject({ table: z.string(), chain: z.string(), comment: z.string().optional() });
 
 const MARKER = /^portlb owner=(\S+) rules=([0-9a-f]+)$/;
@@ -36,6 +59,8 @@ export function parseLiveTable(text: string): LiveTable {
   if (!parsed.success)
     throw new PermanentError(`nft -j printed something unexpected: ${parsed.error.message}`);
   const shape: Record<string, number> = {};
+  const chains: Record<string, string | undefined> = {};
+  const maps: Record<string, string> = {};
   let marker: LiveTable['marker'];
   const kept: unknown[] = [];
   for (const entry of parsed.data.nftables) {
@@ -43,6 +68,9 @@ export function parseLiveTable(text: string): LiveTable {
       const chain = chainEntry.parse(entry.chain);
       if (chain.table !== NFT_TABLE.name) continue;
       shape[chain.name] = shape[chain.name] ?? 0;
+      const devices = chain.dev === undefined ? [] : [chain.dev].flat();
+      chains[chain.name] =
+        chain.hook === undefined ? undefined : hookSpec(chain.hook, chain.prio ?? 0, devices);
       kept.push({ chain: withoutHandle(entry.chain) });
     } else if ('rule' in entry) {
       const rule = ruleEntry.parse(entry.rule);
@@ -52,11 +80,15 @@ export function parseLiveTable(text: string): LiveTable {
       if (match) marker = { owner: match[1]!, intent: match[2]! };
       kept.push({ rule: withoutHandle(entry.rule) });
     } else if (!('metainfo' in entry) && !('table' in entry)) {
+      if ('map' in entry) {
+        const map = mapEntry.parse(entry.map);
+        maps[map.name] = flowMapDefinition(map.size ?? 0, map.timeout ?? 0);
+      }
       kept.push(entry); // sets, maps, counters someone added: part of what must not drift
     }
   }
   const fingerprint = createHash('sha256').update(JSON.stringify(kept)).digest('hex').slice(0, 16);
-  return { ...(marker && { marker }), shape, fingerprint };
+  return { ...(marker && { marker }), shape, fingerprint, chains, maps };
 }
 
 export interface WriteReason {
@@ -88,7 +120,7 @@ export function decideNftables(
   live: LiveTable | undefined,
   applied: Applied | undefined,
 ): NftDecision {
-  const table = `table ${NFT_TABLE.family} ${NFT_TABLE.name}`;
+  const table = tableOf(rendered.family);
   if (live === undefined)
     return { action: 'apply', reason: { code: 'table_missing', detail: `no ${table} yet` } };
   if (live.marker === undefined) {

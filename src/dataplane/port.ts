@@ -17,7 +17,7 @@ export interface ApplyOutcome {
  * fails, leaving the old rules in place.
  */
 export interface RuleWriter {
-  readonly name: 'nftables' | 'keepalived';
+  readonly name: 'nftables' | 'keepalived' | 'tunnel';
   /** Why this writer cannot work on this machine at all (ipvs without IP_VS); checked at start. */
   unavailable?(): Promise<string | undefined>;
   sync(model: PlaneModel): Promise<ApplyOutcome>;

@@ -13,9 +13,11 @@ const MAX_HOST_BITS = 8;
 
 const groupName = (service: string, f: Frontend) => `${service}-${f.protocol}-${f.port}`;
 
-function checkerLines(model: PlaneModel, f: Frontend): string[] {
+function checkerLines(model: PlaneModel, f: Frontend, b: PlaneBackend): string[] {
   const c = model.ipvs.check;
   const timing = [
+    // TUN: the real server is the service port for ipvs, but the check talks to where it listens.
+    ...(model.forwarding === 'tunnel' && b.port !== f.port ? [`connect_port ${b.port}`] : []),
     `connect_timeout ${c.timeoutSeconds}`,
     `retry ${c.retries}`,
     `delay_before_retry ${c.intervalSeconds}`,
@@ -28,14 +30,17 @@ function checkerLines(model: PlaneModel, f: Frontend): string[] {
 }
 
 function realServer(model: PlaneModel, f: Frontend, b: PlaneBackend, draining: boolean): string[] {
+  // TUN rewrites nothing, the port neither: the real server gets the service port and maps it to
+  // the one it listens on itself (`portlb backend-setup`).
+  const port = model.forwarding === 'tunnel' ? f.port : b.port;
   return [
     ...(draining ? ['# draining: no new flows; established ones go on until the drain time is over'] : []),
-    `real_server ${b.address} ${b.port} {`,
+    `real_server ${b.address} ${port} {`,
     `weight ${draining ? 0 : 1}`,
     // A failed check sets the weight to 0 instead of deleting the real server, which would drop
     // the established flows it carries.
     'inhibit_on_failure',
-    ...checkerLines(model, f),
+    ...checkerLines(model, f, b),
     '}',
   ];
 }
@@ -62,7 +67,9 @@ function virtualServer(model: PlaneModel, service: PlaneService, f: Frontend): s
     // New real servers start as failed until their first check passes.
     'alpha',
     ...schedulerLines(model),
-    'lvs_method NAT',
+    // TUN: ipvs sends the packet in IPIP to the real server, the VIP still its destination; the
+    // real server (portlb backend-setup) decapsulates and answers the client directly.
+    model.forwarding === 'tunnel' ? 'lvs_method TUN type ipip' : 'lvs_method NAT',
     `protocol ${f.protocol.toUpperCase()}`,
     ...service.backends.flatMap((b) => realServer(model, f, b, false)),
     ...service.draining.flatMap((b) => realServer(model, f, b, true)),
@@ -94,7 +101,8 @@ function refuseWideVips(model: PlaneModel): void {
 
 /**
  * keepalived.conf with one ipvs virtual server per service port (the paper's data plane): the VIP
- * range as a virtual server group, each backend a NAT real server with keepalived's check. A
+ * range as a virtual server group, each backend a NAT (or, forwarding tunnel, TUN) real server
+ * with keepalived's check. A
  * service whose every backend left gets no virtual server (keepalived refuses one without weight),
  * and draining backends stay with weight 0 while there is a ready one.
  */

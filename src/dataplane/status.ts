@@ -1,4 +1,5 @@
 import type { DataPlaneConfig } from '../config/schema.js';
+import type { DataPlaneCheck } from './checks.js';
 import type { Draining } from './drain.js';
 import type { PlaneBackend } from './model.js';
 import type { WriteReason } from './nftables-live.js';
@@ -32,8 +33,10 @@ export interface DataPlaneStatus {
   readonly seed: number;
   readonly writers: Readonly<Record<string, WriterStatus>>;
   readonly services: Readonly<Record<string, ServiceStatus>>;
-  /** Still serving, but not as it should: a failed write with old rules in place, a refused list. */
+  /** Still serving, but not as it should: a failed write with old rules in place, a refused list, a failed check. */
   readonly degraded: readonly string[];
+  /** What each check found (`tunnel`: per backend; `maglev`: this LB's tables and the other LBs'). */
+  readonly checks?: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 /** The controller's per-service state. */
@@ -66,6 +69,7 @@ export function describeStatus(
   dataPlane: DataPlaneConfig,
   writers: ReadonlyMap<string, WriterStatus>,
   services: ReadonlyMap<string, ServiceState>,
+  checks: readonly Pick<DataPlaneCheck, 'name' | 'degraded' | 'status'>[] = [],
 ): DataPlaneStatus {
   const degraded: string[] = [];
   for (const [name, w] of writers) {
@@ -82,6 +86,7 @@ export function describeStatus(
       ...(s.refused && { refused: s.refused }),
     };
   }
+  for (const check of checks) degraded.push(...check.degraded());
   return {
     kind: dataPlane.kind,
     forwarding: dataPlane.forwarding,
@@ -89,5 +94,6 @@ export function describeStatus(
     writers: Object.fromEntries(writers),
     services: byService,
     degraded,
+    ...(checks.length > 0 && { checks: Object.fromEntries(checks.map((c) => [c.name, c.status()])) }),
   };
 }

@@ -1,8 +1,26 @@
 import type { PlaneModel } from './model.js';
 import type { DataPlaneSystem } from './system.js';
 
-/** The settings NAT forwarding needs in the LB's network namespace: a sysctl path and why. */
-function required(model: PlaneModel): { readonly path: string; readonly why: string }[] {
+interface Requirement {
+  readonly path: string;
+  readonly why: string;
+  /** The values that work (`1` when absent). */
+  readonly ok?: readonly string[];
+}
+
+/** The settings forwarding needs in the LB's network namespace: a sysctl path and why. */
+function required(model: PlaneModel): Requirement[] {
+  if (model.forwarding === 'tunnel') {
+    // netdev `fwd` (nftables) and ipvs TUN send before the IP layer forwards anything: no
+    // ip_forward. The LB's own connections through the tunnel get their answers from the VIP,
+    // which routes into the tunnel device: strict rp_filter would drop them.
+    if (model.kind !== 'nftables' || !model.tunnel.ownTraffic) return [];
+    return ['all', ...model.tunnel.interfaces].map((dev) => ({
+      path: `/proc/sys/net/ipv4/conf/${dev}/rp_filter`,
+      why: "accept the answers to the LB's own connections through the tunnel (they come from the VIP)",
+      ok: ['0', '2'],
+    }));
+  }
   const families = new Set(model.services.map((s) => (s.vip.includes(':') ? 6 : 4)));
   return [
     ...(families.has(4)
@@ -26,11 +44,11 @@ export async function sysctlProblems(
   model: PlaneModel,
 ): Promise<string[]> {
   const problems: string[] = [];
-  for (const { path, why } of required(model)) {
+  for (const { path, why, ok = ['1'] } of required(model)) {
     const value = (await system.readProc(path))?.trim();
-    if (value !== '1') {
+    if (value === undefined || !ok.includes(value)) {
       const name = path.replace('/proc/sys/', '').replaceAll('/', '.');
-      problems.push(`${name} is ${value ?? 'missing'}, not 1: the kernel will not ${why}`);
+      problems.push(`${name} is ${value ?? 'missing'}, not ${ok.join(' or ')}: the kernel will not ${why}`);
     }
   }
   return problems;

@@ -77,14 +77,12 @@ describe('portlb dataplane', () => {
     );
   });
 
-  it('refuses a tunnel forwarding it does not have yet', async () => {
+  it('refuses tunnel forwarding for an IPv6 VIP, naming the service', async () => {
     const path = await variant('tunnel.yaml', (y) =>
       y.replace('seed: 0x5eed', 'seed: 0x5eed\n  forwarding: tunnel'),
     );
-    const result = await portlb('validate', '--config', path);
+    const result = await portlb('render', 'nftables', '--config', path);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      'dataPlane.forwarding: must be nat (tunnel forwarding is not implemented yet)',
-    );
+    expect(result.stderr).toContain('tunnel forwarding carries IPv4 VIPs only (use nat)');
   });
 });

@@ -2,8 +2,9 @@ import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
 import type { ServiceConfig } from '../../src/config/schema.js';
 import { type DataPlaneConfig, DEFAULT_DATA_PLANE } from '../../src/config/schema.js';
+import type { DataPlaneCheck } from '../../src/dataplane/checks.js';
 import { createDataPlaneController } from '../../src/dataplane/controller.js';
-import type { PlaneModel } from '../../src/dataplane/model.js';
+import type { PlaneBackend, PlaneModel, PlaneService } from '../../src/dataplane/model.js';
 import { type ApplyOutcome, PreviousRulesServeError, type RuleWriter } from '../../src/dataplane/port.js';
 import type { DataPlaneSystem } from '../../src/dataplane/system.js';
 import { PermanentError } from '../../src/errors.js';
@@ -77,6 +78,8 @@ function setup<W extends RuleWriter = ReturnType<typeof recordingWriter>>(option
   system?: DataPlaneSystem;
   now?: () => number;
   trigger?: (why: string) => void;
+  checks?: DataPlaneCheck[];
+  cut?: (service: PlaneService, backend: PlaneBackend) => Promise<number>;
 }) {
   const backends = backendsOf(options.backends ?? [b('10.98.0.22'), b('10.98.0.21')]);
   const writer = (options.writer ?? recordingWriter()) as W & { models: PlaneModel[] };
@@ -92,6 +95,8 @@ function setup<W extends RuleWriter = ReturnType<typeof recordingWriter>>(option
     registry,
     ...(options.now && { now: options.now }),
     ...(options.trigger && { trigger: options.trigger }),
+    ...(options.checks && { checks: options.checks }),
+    ...(options.cut && { cut: options.cut }),
   });
   return { controller, backends, writer, commands, registry };
 }
@@ -268,5 +273,127 @@ describe('data-plane controller', () => {
     expect(await controller.sync('first')).toEqual({ writers: [], cut: [] });
     expect(writer.models).toEqual([]);
     expect(controller.notReady()).toEqual(['ipvs not available in this kernel: test']);
+  });
+});
+
+/** A check whose findings a test sets, and whose run a test can hold. */
+function fakeCheck(name = 'tunnel') {
+  let release: () => void = () => {};
+  let hold = false;
+  const runs: PlaneModel[] = [];
+  const observed: PlaneModel[] = [];
+  const state = { notReady: [] as string[], degraded: [] as string[] };
+  const check: DataPlaneCheck = {
+    name,
+    observe: (model) => observed.push(model),
+    async run(model) {
+      runs.push(model);
+      if (hold) await new Promise<void>((r) => (release = r));
+    },
+    notReady: () => state.notReady,
+    degraded: () => state.degraded,
+    status: () => ({ runs: runs.length }),
+  };
+  return {
+    check,
+    runs,
+    observed,
+    state,
+    hold: () => (hold = true),
+    release: () => {
+      hold = false;
+      release();
+    },
+  };
+}
+
+describe('data-plane controller, forwarding tunnel', () => {
+  const tunnel = { forwarding: 'tunnel' as const, tableSize: 251 };
+  const loose = () =>
+    fakeSystem({
+      '/proc/sys/net/ipv4/conf/all/rp_filter': '2\n',
+      '/proc/sys/net/ipv4/conf/eth0/rp_filter': '0\n',
+    }).system;
+
+  it('refuses a backend list with two backends on one address, keeping the previous one', async () => {
+    const { controller, backends, writer } = setup({ dataPlane: tunnel });
+    await controller.sync('first');
+    backends.set([b('10.98.0.21'), { address: '10.98.0.21', port: 8081 }]);
+    await controller.sync('second');
+    expect(addresses(writer.models[1])).toEqual(['10.98.0.21', '10.98.0.22']);
+    expect(controller.status().services.web?.refused).toEqual([
+      '10.98.0.21:8081: same address as 10.98.0.21:8080; tunnel forwarding reaches an address, not a port',
+    ]);
+  });
+
+  it('runs its checks after each sync, beside the loop, and shows what they found', async () => {
+    const fake = fakeCheck();
+    const { controller } = setup({ dataPlane: tunnel, checks: [fake.check], system: loose() });
+    await controller.sync('first');
+    await controller.checked();
+    expect(fake.runs).toHaveLength(1);
+    fake.state.notReady = ['service web: none of its 2 backend(s) answers through the tunnel'];
+    fake.state.degraded = ['service web: backend 10.98.0.21:8080 fails the tunnel check: why'];
+    expect(controller.notReady()).toEqual([
+      'service web: none of its 2 backend(s) answers through the tunnel',
+    ]);
+    expect(controller.status()).toMatchObject({
+      degraded: ['service web: backend 10.98.0.21:8080 fails the tunnel check: why'],
+      checks: { tunnel: { runs: 1 } },
+    });
+  });
+
+  it('does not wait for a slow check: the next sync writes at once, and the check runs again on the latest model', async () => {
+    const fake = fakeCheck();
+    const { controller, backends, writer } = setup({ dataPlane: tunnel, checks: [fake.check] });
+    fake.hold();
+    await controller.sync('first');
+    backends.set([b('10.98.0.23')]);
+    await controller.sync('second');
+    backends.set([b('10.98.0.24')]);
+    await controller.sync('third');
+    expect(writer.models).toHaveLength(3);
+    expect(fake.runs).toHaveLength(1);
+    // What a check publishes at once (the Maglev report) follows every sync, held run or not.
+    expect(fake.observed).toEqual(writer.models);
+    fake.release();
+    await controller.checked();
+    expect(fake.runs.map((m) => addresses(m))).toEqual([['10.98.0.21', '10.98.0.22'], ['10.98.0.24']]);
+  });
+
+  it('cuts a drained backend’s flows with the forwarding’s own cut', async () => {
+    let now = 0;
+    const cut = vi.fn(async () => 5);
+    const { controller, backends } = setup({
+      dataPlane: { ...tunnel, backendDrainSeconds: 1 },
+      now: () => now,
+      cut,
+    });
+    await controller.sync('first');
+    backends.set([b('10.98.0.22')]);
+    await controller.sync('removed');
+    now = 1500;
+    const over = await controller.sync('drain over');
+    expect(over.cut).toEqual([
+      { service: 'web', backend: expect.objectContaining({ address: '10.98.0.21' }), flows: 5 },
+    ]);
+    expect(cut).toHaveBeenCalledWith(
+      expect.objectContaining({ name: 'web' }),
+      expect.objectContaining({ address: '10.98.0.21' }),
+    );
+  });
+
+  it.each([
+    [{ '/proc/sys/net/ipv4/conf/all/rp_filter': '0\n', '/proc/sys/net/ipv4/conf/eth0/rp_filter': '2\n' }, []],
+    [
+      { '/proc/sys/net/ipv4/conf/all/rp_filter': '1\n', '/proc/sys/net/ipv4/conf/eth0/rp_filter': '0\n' },
+      [
+        "data plane: net.ipv4.conf.all.rp_filter is 1, not 0 or 2: the kernel will not accept the answers to the LB's own connections through the tunnel (they come from the VIP)",
+      ],
+    ],
+  ])('needs no ip_forward, and loose rp_filter for its own traffic: %j', async (proc, reasons) => {
+    const { controller } = setup({ dataPlane: tunnel, system: fakeSystem(proc).system });
+    await controller.sync('first');
+    expect(controller.notReady()).toEqual(reasons);
   });
 });

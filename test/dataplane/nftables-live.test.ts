@@ -63,7 +63,7 @@ describe('decideNftables', async () => {
     ['no table yet', undefined, undefined, rendered, 'apply', 'table_missing'],
     [
       'a table without the owner rule',
-      { shape: {}, fingerprint: 'x' },
+      { shape: {}, fingerprint: 'x', chains: {}, maps: {} },
       undefined,
       rendered,
       'refuse',

@@ -72,3 +72,18 @@ describe('render keepalived', () => {
     expect(renderers.keepalived?.(config, {})).toBe(renderKeepalived(await servicesModel()));
   });
 });
+
+describe('render keepalived, forwarding tunnel', () => {
+  it('tunnels to the real servers (lvs_method TUN, IPIP) with Maglev hashing over the port (golden)', async () => {
+    const text = renderKeepalived(await servicesModel({ kind: 'ipvs', forwarding: 'tunnel' }));
+    expect(text).toContain('    lvs_sched mh\n    mh-port\n    mh-fallback\n    lvs_method TUN type ipip\n');
+    expect(text).not.toContain('lvs_method NAT');
+    // TUN cannot change the port (keepalived refuses a real server on another one): the backend
+    // maps the service port to its own, and the check goes to where it listens.
+    expect(text).toContain(
+      'real_server 10.98.0.21 443 {\n        weight 1\n        inhibit_on_failure\n        TCP_CHECK {\n            connect_port 8080\n',
+    );
+    expect(text).not.toMatch(/real_server \S+ 8080/);
+    expectGolden('keepalived-mh-tun.conf', text);
+  });
+});

@@ -31,7 +31,9 @@ describe('render nftables', () => {
         'static' in s.backends ? { ...s, backends: { static: [...s.backends.static].reverse() } } : s,
       ),
     };
-    expect(renderNftables(modelFromConfig(reversed))).toEqual(renderNftables(modelFromConfig(config)));
+    const { scriptFor: _a, ...got } = renderNftables(modelFromConfig(reversed));
+    const { scriptFor: _b, ...want } = renderNftables(modelFromConfig(config));
+    expect(got).toEqual(want);
   });
 
   it.each([

@@ -29,8 +29,9 @@ process.once('exit', () => {
 
 export const runId = randomBytes(3).toString('hex');
 
-export async function addNetns(role: string): Promise<string> {
-  const name = `plbdp-${runId}-${role}`;
+/** A namespace `PREFIX-<run>-ROLE`, removed by `removeAll`; each test file family has its own prefix. */
+export async function addNetns(role: string, prefix = 'plbdp'): Promise<string> {
+  const name = `${prefix}-${runId}-${role}`;
   created.add(name);
   await run(['ip', 'netns', 'add', name]);
   await run(['ip', '-n', name, 'link', 'set', 'lo', 'up']);
@@ -38,6 +39,26 @@ export async function addNetns(role: string): Promise<string> {
 }
 
 export const inNs = (ns: string, ...argv: string[]) => run(['ip', 'netns', 'exec', ns, ...argv]);
+
+/** A veth pair from namespace a (aName) to b (bName), both up. */
+export async function veth(a: string, aName: string, b: string, bName: string): Promise<void> {
+  const tmp = `pd${runId}${aName}`.slice(0, 15);
+  await inNs(a, 'ip', 'link', 'add', tmp, 'type', 'veth', 'peer', 'name', bName, 'netns', b);
+  await inNs(a, 'ip', 'link', 'set', tmp, 'name', aName);
+  await inNs(a, 'ip', 'link', 'set', aName, 'up');
+  await inNs(b, 'ip', 'link', 'set', bName, 'up');
+}
+
+/** A bridge `br0` in namespace `sw` with each member's `eth1` on it, at its address (/24). */
+export async function switchWith(sw: string, members: readonly (readonly [string, string])[]): Promise<void> {
+  await inNs(sw, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
+  await inNs(sw, 'ip', 'link', 'set', 'br0', 'up');
+  for (const [i, [peer, address]] of members.entries()) {
+    await veth(sw, `p${i}`, peer, 'eth1');
+    await inNs(sw, 'ip', 'link', 'set', `p${i}`, 'master', 'br0');
+    await inNs(peer, 'ip', 'addr', 'add', `${address}/24`, 'dev', 'eth1');
+  }
+}
 
 /** `nft -j list ruleset` of a namespace, parsed, without the metainfo entry. */
 export async function ruleset(ns: string): Promise<Record<string, Record<string, unknown>>[]> {

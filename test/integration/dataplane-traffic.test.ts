@@ -1,15 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Config, parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/load.js';
+import { webConfig } from '../dataplane/fixtures.js';
 import {
   addNetns,
   controllerIn,
   inNs,
   mutableBackends,
   removeAll,
-  runId,
   spawnIn,
   staticLists,
+  switchWith,
+  veth,
 } from './dataplane-netns.js';
 
 /*
@@ -33,14 +35,6 @@ const here = (name: string) => new URL(name, import.meta.url).pathname;
 let ns: Record<'client' | 'lb1' | 'lb2' | 'sw' | 'be1' | 'be2', string>;
 let config: Config;
 
-async function veth(a: string, aName: string, b: string, bName: string): Promise<void> {
-  const tmp = `pd${runId}${aName}`.slice(0, 15);
-  await inNs(a, 'ip', 'link', 'add', tmp, 'type', 'veth', 'peer', 'name', bName, 'netns', b);
-  await inNs(a, 'ip', 'link', 'set', tmp, 'name', aName);
-  await inNs(a, 'ip', 'link', 'set', aName, 'up');
-  await inNs(b, 'ip', 'link', 'set', bName, 'up');
-}
-
 async function topology(): Promise<void> {
   ns = {
     client: await addNetns('client'),
@@ -50,19 +44,12 @@ async function topology(): Promise<void> {
     be1: await addNetns('be1'),
     be2: await addNetns('be2'),
   };
-  await inNs(ns.sw, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
-  await inNs(ns.sw, 'ip', 'link', 'set', 'br0', 'up');
-  const onSwitch = [
+  await switchWith(ns.sw, [
     [ns.lb1, '10.98.0.1'],
     [ns.lb2, '10.98.0.2'],
     [ns.be1, BACKENDS.be1],
     [ns.be2, BACKENDS.be2],
-  ] as const;
-  for (const [i, [peer, address]] of onSwitch.entries()) {
-    await veth(ns.sw, `p${i}`, peer, 'eth1');
-    await inNs(ns.sw, 'ip', 'link', 'set', `p${i}`, 'master', 'br0');
-    await inNs(peer, 'ip', 'addr', 'add', `${address}/24`, 'dev', 'eth1');
-  }
+  ]);
   await inNs(ns.client, 'ip', 'addr', 'add', '10.90.0.1/32', 'dev', 'lo');
   for (const [i, lb] of [ns.lb1, ns.lb2].entries()) {
     const n = i + 1;
@@ -120,24 +107,10 @@ beforeAll(async () => {
   for (const name of ['be1', 'be2'] as const) {
     await spawnIn(ns[name], [NODE, here('dataplane-backend.mjs'), name, '8080']);
   }
-  config = parseConfig(
-    {
-      mode: 'bgp',
-      owner: 'lab',
-      allowedVipPools: ['10.1.0.0/16'],
-      services: [
-        {
-          name: 'web',
-          vip: '10.1.1.0/24',
-          ports: [{ port: 80 }],
-          backends: { static: Object.values(BACKENDS).map((address) => ({ address, port: 8080 })) },
-        },
-      ],
-      bgp: { localAs: 65000, peers: [{ address: '10.99.0.2', as: 65000 }] },
-      dataPlane: { seed: 0x5eed, backendDrainSeconds: 1 },
-    },
-    {},
-  );
+  config = webConfig({
+    backends: Object.values(BACKENDS).map((address) => ({ address, port: 8080 })),
+    dataPlane: { forwarding: 'nat', backendDrainSeconds: 1 },
+  });
 });
 afterAll(removeAll);
 
