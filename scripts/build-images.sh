@@ -200,7 +200,7 @@ build() {
 # nft and conntrack for the data plane (`portlb dataplane`, its own container), in this image
 # rather than a third: in aws and gcp the LB pod's two Node processes then run from one image,
 # one pull and one copy of the node binary on each node; they add 3 MB.
-build "$PORTLB_IMAGE" 'iproute2 nftables conntrack'
+build "$PORTLB_IMAGE" 'iproute2 nftables conntrack iputils-ping procps'
 build "$EXABGP_IMAGE" 'iproute2 exabgp frr'
 
 # What the manifests ask of the images: they start as uid 65532 on a read-only root filesystem,

@@ -66,7 +66,7 @@ describe('deploy/image/Containerfile', () => {
       ([, image, packages]) => [image, packages],
     );
     expect(builds).toEqual([
-      ['PORTLB_IMAGE', 'iproute2 nftables conntrack'],
+      ['PORTLB_IMAGE', 'iproute2 nftables conntrack iputils-ping procps'],
       ['EXABGP_IMAGE', 'iproute2 exabgp frr'],
     ]);
     // And the manifests run each container from the image that has what it calls.
