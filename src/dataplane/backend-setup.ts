@@ -71,6 +71,13 @@ export function planBackend(options: BackendSetupOptions): BackendPlan {
       { path: '--address', message: `${address} is not an IPv4 address (tunnel forwarding carries IPv4)` },
     ]);
   }
+  // As the LBs (render-tunnel.ts): the tunnel carries IPv4 VIPs only, so no IPv6 VIP is made local.
+  const ipv6 = config.services.flatMap((s, i) =>
+    prefix(s.vip).family === 6
+      ? [{ path: `services[${i}].vip`, message: `${s.vip}: tunnel forwarding carries IPv4 VIPs only` }]
+      : [],
+  );
+  if (ipv6.length > 0) throw new ConfigError('backend-setup cannot serve these VIPs', ipv6);
   const t = dataPlane.tunnel;
   const encap = dataPlane.kind === 'ipvs' ? 'ipip' : 'vxlan';
   const device = encap === 'vxlan' ? t.device : 'plbipip0';
@@ -97,7 +104,7 @@ export function planBackend(options: BackendSetupOptions): BackendPlan {
           ['ip', 'link', 'set', device, 'alias', aliasOf(config.owner), 'up'],
         ];
   const vips = config.services.map((s) => prefix(s.vip).text);
-  const v4 = config.services.filter((s) => prefix(s.vip).family === 4);
+  const v4 = config.services;
   const redirects = v4.flatMap((s) => {
     const to = ownPort(options, s);
     const frontends = frontendsOf(s).filter((f) => f.port !== to);

@@ -285,8 +285,21 @@ export function createDataPlaneController(options: DataPlaneControllerOptions): 
       sysctl = await sysctlProblems(system, model);
       const done: SyncOutcome['writers'][number][] = [];
       try {
-        for (const writer of options.writers)
-          done.push({ writer: writer.name, outcome: await write(writer, model) });
+        // Writers come in order, each building on the ones before (the tunnel's device, then the
+        // rules that forward into it): after a refusal the later ones keep what they had.
+        for (const writer of options.writers) {
+          const outcome = await write(writer, model);
+          done.push({ writer: writer.name, outcome });
+          if (outcome.action === 'refused') {
+            const skipped = options.writers.slice(options.writers.indexOf(writer) + 1).map((w) => w.name);
+            if (skipped.length > 0)
+              log.warn(
+                { event: 'writers_skipped', after: writer.name, skipped },
+                `${skipped.join(', ')} not written: ${writer.name} refused`,
+              );
+            break;
+          }
+        }
       } finally {
         synced = true;
         scheduleDrainEnd();

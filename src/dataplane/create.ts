@@ -45,8 +45,10 @@ export function createDataPlane(wiring: DataPlaneWiring): DataPlaneController {
     ...(wiring.trigger && { trigger: wiring.trigger }),
     ...(tunnel && {
       cut: (service, backend) => cutTunnelFlows(system.run, service, backend),
+      // The per-backend check pings through the tunnel from the LB itself: without ownTraffic
+      // its packets are not sent there (and would be dropped as VIP traffic), so there is none.
       checks: [
-        createTunnelCheck({ run: system.run, logger, registry }),
+        ...(dataPlane.tunnel.ownTraffic ? [createTunnelCheck({ run: system.run, logger, registry })] : []),
         createMaglevCheck({ peers, logger, registry }),
       ],
     }),

@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 
 /**
- * The other LB pods' data-plane listeners (`podIP:port`), from the LB pod selector: where a
+ * The other LB pods' data-plane listeners (`podIP:port`, `[podIP]:port` for IPv6), from the LB pod selector: where a
  * tunnel LB reads the others' Maglev reports. Listed at each check (once per sync), not watched:
  * one small list call per resync. Needs `list pods` in the LB namespace, which the sidecar's
  * service account already has.
@@ -22,7 +22,10 @@ export function kubernetesPeers(options: {
     });
     return pods.items
       .filter((p) => p.metadata?.name !== options.self && p.status?.phase === 'Running' && p.status.podIP)
-      .map((p) => `${p.status!.podIP}:${options.port}`)
+      .map((p) => {
+        const ip = p.status!.podIP ?? '';
+        return ip.includes(':') ? `[${ip}]:${options.port}` : `${ip}:${options.port}`;
+      })
       .sort();
   };
 }

@@ -1,7 +1,9 @@
 import pLimit from 'p-limit';
 import type { Registry } from 'prom-client';
 import { prefix } from '../core/cidr.js';
+import { errorMessage, PermanentError } from '../errors.js';
 import type { Logger } from '../runtime/logger.js';
+import { CommandError } from '../system/exec.js';
 import type { DataPlaneCheck } from './checks.js';
 import { backendKey, type PlaneModel } from './model.js';
 import type { Runner } from './system.js';
@@ -49,7 +51,12 @@ const ping = (run: Runner, target: string, timeout: number, mark?: number) =>
     },
   ).then(
     () => true,
-    () => false,
+    (error: unknown) => {
+      // ping exits 1 when no reply came; anything else (not installed, not permitted: Debian's
+      // ping needs CAP_NET_RAW for its file capability) says nothing about the backend.
+      if (error instanceof CommandError && error.exitCode === 1) return false;
+      throw new PermanentError(`cannot run ping in the LB: ${errorMessage(error)}`, { cause: error });
+    },
   );
 
 export function createTunnelCheck(options: {
@@ -72,12 +79,16 @@ export function createTunnelCheck(options: {
           s.backends.map((b) =>
             limit(async (): Promise<TunnelFinding> => {
               const backend = backendKey(b);
-              if (await ping(options.run, probeTarget(s.vip), timeout, backendMark(b.address)))
-                return { service: s.name, backend, ok: true };
-              const why = (await ping(options.run, b.address, timeout))
-                ? `answers at ${b.address} but not through the tunnel (VXLAN ${model.tunnel.vni}, UDP ${model.tunnel.port}, MAC ${tunnelMac(b.address)}) for ${s.vip}: no decapsulating ${device} there, or ${s.vip} not local, or rp_filter drops it; run portlb backend-setup on it`
-                : `does not answer at ${b.address} either: unreachable or down`;
-              return { service: s.name, backend, ok: false, why };
+              try {
+                if (await ping(options.run, probeTarget(s.vip), timeout, backendMark(b.address)))
+                  return { service: s.name, backend, ok: true };
+                const why = (await ping(options.run, b.address, timeout))
+                  ? `answers at ${b.address} but not through the tunnel (VXLAN ${model.tunnel.vni}, UDP ${model.tunnel.port}, MAC ${tunnelMac(b.address)}) for ${s.vip}: no decapsulating ${device} there, or ${s.vip} not local, or rp_filter drops it; run portlb backend-setup on it`
+                  : `does not answer at ${b.address} either: unreachable or down`;
+                return { service: s.name, backend, ok: false, why };
+              } catch (error) {
+                return { service: s.name, backend, ok: false, why: errorMessage(error) };
+              }
             }),
           ),
         ),

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import { planBackend, setUpBackend } from '../../src/dataplane/backend-setup.js';
 import { ConfigError } from '../../src/errors.js';
 import { CommandError, type RunOptions } from '../../src/system/exec.js';
-import { webConfig } from './fixtures.js';
+import { webConfig, webInput } from './fixtures.js';
 
 const config = (dataPlane: Record<string, unknown> = {}) =>
   webConfig({
@@ -69,6 +70,33 @@ describe('planBackend', () => {
 
   it('refuses an address that is not IPv4', () => {
     expect(() => planBackend({ config: config(), address: '2001:db8::1' })).toThrow(ConfigError);
+  });
+
+  it('refuses an IPv6 VIP, which the tunnel does not carry, naming it', () => {
+    const input = webInput({
+      backends: [{ address: '10.98.0.21', port: 8080 }],
+      services: [
+        {
+          name: 'v6',
+          vip: '2001:db8:1::/64',
+          ports: [{ port: 80 }],
+          backends: { kubernetes: { service: 'v6' } },
+        },
+      ],
+    });
+    const withV6 = parseConfig({ ...input, allowedVipPools: ['10.1.0.0/16', '2001:db8::/32'] }, {});
+    const refusal = (() => {
+      try {
+        planBackend({ config: withV6, address: '10.98.0.21' });
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect((refusal as ConfigError).problems).toEqual([
+      { path: 'services[1].vip', message: '2001:db8:1::/64: tunnel forwarding carries IPv4 VIPs only' },
+    ]);
   });
 });
 

@@ -74,6 +74,8 @@ function fakeSystem(proc: Record<string, string> = { '/proc/sys/net/ipv4/ip_forw
 function setup<W extends RuleWriter = ReturnType<typeof recordingWriter>>(options: {
   backends?: Backend[];
   writer?: W;
+  /** Writers after `writer`, in order (the tunnel's device, then its rules). */
+  later?: RuleWriter[];
   dataPlane?: Partial<DataPlaneConfig>;
   system?: DataPlaneSystem;
   now?: () => number;
@@ -89,7 +91,7 @@ function setup<W extends RuleWriter = ReturnType<typeof recordingWriter>>(option
     config: { owner: 'lab', services: [web] },
     dataPlane: { ...DEFAULT_DATA_PLANE, ...options.dataPlane },
     backends: backends.source,
-    writers: [writer],
+    writers: [writer, ...(options.later ?? [])],
     system,
     logger: silentLogger(),
     registry,
@@ -252,6 +254,20 @@ describe('data-plane controller', () => {
     const { controller } = setup({ writer: recordingWriter([refused]) });
     await controller.sync('first');
     expect(controller.notReady()).toEqual(['nftables: table inet portlb exists without portlb’s owner rule']);
+  });
+
+  it('writes nothing after a writer that refused: the later ones build on what it would have made', async () => {
+    const refused: ApplyOutcome = {
+      action: 'refused',
+      reason: { code: 'not_owned', detail: 'device plbvx0 exists and is not portlb’s' },
+    };
+    const device = { ...recordingWriter([refused]), name: 'tunnel' as const };
+    const rules = recordingWriter();
+    const { controller } = setup({ writer: device, later: [rules] });
+    const outcome = await controller.sync('first');
+    expect(outcome.writers.map((w) => [w.writer, w.outcome.action])).toEqual([['tunnel', 'refused']]);
+    expect(rules.models).toEqual([]);
+    expect(controller.notReady()).toEqual(['tunnel: device plbvx0 exists and is not portlb’s']);
   });
 
   it('is not ready when the kernel would not forward', async () => {

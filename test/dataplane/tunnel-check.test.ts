@@ -61,4 +61,16 @@ describe('tunnel check', () => {
     expect(down.notReady()).toEqual(['service web: none of its 2 backend(s) answers through the tunnel']);
     expect(down.status()).toMatchObject({ backends: { 'web/10.98.0.21:8080': { ok: false } } });
   });
+
+  it('says when ping itself cannot run, instead of blaming the backends', async () => {
+    const run = async (argv: readonly string[]) => {
+      throw new CommandError(argv, 2, 'ping: socket: Operation not permitted');
+    };
+    const check = createTunnelCheck({ run, logger: silentLogger(), registry: new Registry() });
+    await check.run(model);
+    expect(check.degraded()[0]).toContain(
+      'cannot run ping in the LB: ping -n -q -c 1 -W 1 -m 174194709 10.1.1.1: ping: socket: Operation not permitted',
+    );
+    expect(check.degraded()[0]).not.toContain('unreachable or down');
+  });
 });

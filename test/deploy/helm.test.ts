@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1ClusterRole, V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import {
   CHART,
   comparable,
@@ -264,6 +264,22 @@ describe('the chart', () => {
   it('takes the next-hop wait into the grace period: drain.seconds + wait + 20', async () => {
     const helm = await helmOverlay('gcp', '--set', 'lb.shutdown.nextHopWaitSeconds=0');
     expect(podSpec(lbDeployment(helm.objects)).terminationGracePeriodSeconds).toBe(10 + 0 + 20);
+  });
+
+  it('takes the next-hop wait from the config where it sets one: what the sidecar waits', async () => {
+    const edited = join(dir, 'wait.yaml');
+    const text = await readFile(`${overlayDir('onprem-bgp')}/config.yaml`, 'utf8');
+    const config = parse(text) as { bgp: Record<string, unknown> };
+    config.bgp.shutdown = { nextHopWaitSeconds: 60 };
+    await writeFile(edited, stringify(config));
+    const helm = await helmTemplate([
+      '-f',
+      `${overlayDir('onprem-bgp')}/values.yaml`,
+      '--set-file',
+      `config=${edited}`,
+    ]);
+    expect(helm.code, helm.stderr).toBe(0);
+    expect(podSpec(lbDeployment(helm.objects)).terminationGracePeriodSeconds).toBe(10 + 60 + 20);
   });
 
   it('passes helm lint, and carries the version package.json has', async () => {

@@ -125,7 +125,8 @@ export async function createBgpMode({
     };
     const result = await confirmWithdrawn(timing, withdrawn, realConfirmDeps(timing));
     bgpMetrics.withdrawConfirmations.inc({ result: result.confirmed ? 'confirmed' : 'timeout' });
-    bgpMetrics.withdrawConfirmSeconds.set(result.ms / 1000);
+    // Only a confirmation has a confirmation time; a timeout counts in withdrawConfirmations.
+    if (result.confirmed) bgpMetrics.withdrawConfirmSeconds.set(result.ms / 1000);
     if (result.confirmed) {
       log.info(
         { event: 'withdraw_confirmed', routes: withdrawn.length, ms: result.ms, attempts: result.attempts },

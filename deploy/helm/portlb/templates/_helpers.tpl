@@ -89,14 +89,17 @@ app.kubernetes.io/part-of: portlb
 
 {{/*
 terminationGracePeriodSeconds: drain.seconds + W + 20, W being the longest the sidecar waits,
-after exabgp's ack of its withdraw, for the router to stop using its next hop
-(lb.shutdown.nextHopWaitSeconds). The 20: the withdraw's ack (at most 5 s), stopping exabgp (at
+after exabgp's ack of its withdraw, for the router to stop using its next hop: the config's
+bgp.shutdown.nextHopWaitSeconds where it sets one (what the sidecar waits), else
+lb.shutdown.nextHopWaitSeconds (the sidecar's default, 10). The 20: the withdraw's ack (at most 5 s), stopping exabgp (at
 most 5 s), the Events' flush, and then the data plane's and bfdd's own stop.
 */}}
 {{- define "portlb.gracePeriod" -}}
 {{- $config := include "portlb.configYaml" . | fromYaml -}}
 {{- $drain := (($config.drain | default dict).seconds | default 10) -}}
-{{- add $drain .Values.lb.shutdown.nextHopWaitSeconds 20 -}}
+{{- $shutdown := (($config.bgp | default dict).shutdown | default dict) -}}
+{{- $wait := ternary $shutdown.nextHopWaitSeconds .Values.lb.shutdown.nextHopWaitSeconds (hasKey $shutdown "nextHopWaitSeconds") -}}
+{{- add $drain $wait 20 -}}
 {{- end -}}
 
 {{/* The forwarding sysctls the data plane's rules need, one per VIP family in the config. */}}
