@@ -84,7 +84,8 @@ export interface FlowTuple {
   readonly dport: number;
 }
 
-function ipv4Bytes(address: string): number[] {
+/** A dotted-quad IPv4 address as its four bytes; a RangeError for anything else. */
+export function ipv4Bytes(address: string): number[] {
   const parts = address.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
     throw new RangeError(`${address} is not an IPv4 address`);

@@ -1,4 +1,4 @@
-import { jhash } from '../core/jhash.js';
+import { ipv4Bytes, jhash } from '../core/jhash.js';
 import {
   buildMaglevTable,
   checkTableSize,
@@ -20,10 +20,6 @@ import { backendKey, type PlaneBackend, type PlaneModel, type PlaneService } fro
 
 /** Locally administered, unicast: 0x02, then 0x70 ('p'). */
 const MAC_PREFIX = [0x02, 0x70] as const;
-
-function ipv4Bytes(address: string): number[] {
-  return address.split('.').map(Number);
-}
 
 /** The inner destination MAC of frames for this backend, and its VXLAN device's own MAC. */
 export const tunnelMac = (address: string): string =>

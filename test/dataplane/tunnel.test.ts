@@ -22,6 +22,14 @@ describe('tunnel addressing', () => {
     expect(backendMark(address)).toBe(mark);
   });
 
+  it.each(['10.98.0.300', '10.98.0', '2001:db8::1'])(
+    'refuses %s rather than make a MAC or mark of it',
+    (address) => {
+      expect(() => tunnelMac(address)).toThrow(RangeError);
+      expect(() => backendMark(address)).toThrow(RangeError);
+    },
+  );
+
   it('reaches every ready and draining backend once per address', () => {
     const model = webModel({ backends: [v4('10.98.0.22'), v4('10.98.0.21')], draining: [v4('10.98.0.9')] });
     expect(tunnelEndpoints(model).map((b) => b.address)).toEqual(['10.98.0.9', '10.98.0.21', '10.98.0.22']);
