@@ -11,6 +11,8 @@
 #   PORTLB_HELM_VERSION  helm.sh/helm/v3 version (default pinned below)
 #   GO                   go binary (default /usr/local/go/bin/go, else `go` on PATH)
 set -euo pipefail
+# shellcheck source=lib/build.sh
+source "$(dirname "$0")/lib/build.sh"
 
 HELM_VERSION="${PORTLB_HELM_VERSION:-v3.22.0}"
 BIN="${PORTLB_BIN_CACHE:-/var/cache/portlb/bin}"
@@ -19,16 +21,7 @@ HELM="$BIN/helm"
 # cluster (`helm template`'s .Capabilities.KubeVersion), which helm's Makefile takes from client-go.
 STAMP="$BIN/helm.stamp"
 
-FORCE=0
-PRINT_ONLY=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) FORCE=1 ;;
-    --print) PRINT_ONLY=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "build-helm: unknown argument: $arg" >&2; exit 2 ;;
-  esac
-done
+parse_build_args build-helm 2,13 "$@"
 
 log() { printf 'build-helm: %s\n' "$*" >&2; }
 up_to_date() {
@@ -55,16 +48,12 @@ if ! flock -n 9; then
 fi
 if [[ $FORCE == 0 ]] && up_to_date; then echo "$HELM"; exit 0; fi
 
-if [[ -z "${GO:-}" ]]; then
-  if [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; else GO=$(command -v go || true); fi
-fi
-[[ -n "$GO" && -x "$GO" ]] || { log "no go toolchain found (set GO=...)"; exit 1; }
+find_go
 
 start=$(date +%s)
 tmp=$(mktemp -d "$BIN/.helm-build.XXXXXX")
 trap 'rm -rf -- "$tmp"' EXIT
 log "building helm $HELM_VERSION with $("$GO" env GOVERSION) (go install, nice -n 10; a few minutes cold)..."
-export GOTOOLCHAIN=local CGO_ENABLED=0
 gomod=$(cd "$tmp" && "$GO" mod download -json "helm.sh/helm/v3@$HELM_VERSION" |
   sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
 k8s_minor=$(sed -n 's/^[[:space:]]*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$gomod" | head -1)

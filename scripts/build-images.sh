@@ -19,6 +19,8 @@
 #   PORTLB_DEBIAN_MIRROR  the Debian mirror (default: the one apt uses, from /etc/apt/sources.list.d)
 #   CONTAINERS_CONF       podman's config (default deploy/image/containers.conf: runc, fixed ulimits)
 set -euo pipefail
+# shellcheck source=lib/build.sh
+source "$(dirname "$0")/lib/build.sh"
 cd "$(dirname "$0")/.."
 REPO=$PWD
 
@@ -30,16 +32,7 @@ PORTLB_IMAGE=localhost/portlb:$VERSION
 EXABGP_IMAGE=localhost/portlb-exabgp:$VERSION
 BASE_TAR="$CACHE/debian-bookworm-minbase.tar"
 
-FORCE=0
-PRINT_ONLY=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) FORCE=1 ;;
-    --print) PRINT_ONLY=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
-    *) echo "build-images: unknown argument: $arg" >&2; exit 2 ;;
-  esac
-done
+parse_build_args build-images 2,24 "$@"
 
 START=$(date +%s)
 log() { printf 'build-images: [%3ss] %s\n' "$(( $(date +%s) - START ))" "$*" >&2; }

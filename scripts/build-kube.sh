@@ -19,6 +19,8 @@
 # kube-apiserver takes ~10 min on 2 cores; GOCACHE/GOMODCACHE stay at their defaults
 # so later rebuilds are incremental.
 set -euo pipefail
+# shellcheck source=lib/build.sh
+source "$(dirname "$0")/lib/build.sh"
 
 # Pinned versions. kube: latest v1.34 patch on the Go proxy. etcd: the version that
 # k8s v1.34.4 itself tests against (hack/lib/etcd.sh, kubeadm DefaultEtcdVersion 3.6.5).
@@ -26,16 +28,7 @@ KUBE_VERSION="${PORTLB_KUBE_VERSION:-v1.34.4}"
 ETCD_VERSION="${PORTLB_ETCD_VERSION:-v3.6.5}"
 CACHE="${PORTLB_KUBE_CACHE:-/var/cache/portlb/kube}"
 
-FORCE=0
-PRINT_ONLY=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) FORCE=1 ;;
-    --print) PRINT_ONLY=1 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    *) echo "build-kube: unknown argument: $arg" >&2; exit 2 ;;
-  esac
-done
+parse_build_args build-kube 2,20 "$@"
 
 BIN="$CACHE/bin"
 STAMP="$CACHE/versions"
@@ -78,11 +71,7 @@ if ! flock -n 9; then
   flock 9
 fi
 
-if [[ -z "${GO:-}" ]]; then
-  if [[ -x /usr/local/go/bin/go ]]; then GO=/usr/local/go/bin/go; else GO=$(command -v go || true); fi
-fi
-[[ -n "$GO" && -x "$GO" ]] || { log "no go toolchain found (set GO=...)"; exit 1; }
-export GOTOOLCHAIN=local CGO_ENABLED=0
+find_go
 GO_VERSION=$("$GO" env GOVERSION)
 log "using $GO ($GO_VERSION), cache $CACHE"
 
