@@ -171,13 +171,16 @@ export async function createAwsMode(
     ],
     // A failed publish shows here, in the log and in portlb_publish_failures_total, not in the
     // readiness: the pod still serves, and an API outage must not make every LB NotReady at once.
-    status: () => ({
-      ...announcer.status(),
-      ...(announcer.failing().length > 0 && { publishError: announcer.failing()[0] }),
-      ...(gates && { health: gates.overall() }),
-      leader: options.leader.holder(),
-      leading: options.leader.isLeader(),
-    }),
+    status: () => {
+      const [publishError] = announcer.failing();
+      return {
+        ...announcer.status(),
+        ...(publishError && { publishError }),
+        ...(gates && { health: gates.overall() }),
+        leader: options.leader.holder(),
+        leading: options.leader.isLeader(),
+      };
+    },
     async shutdown() {
       clearInterval(timer);
       await ticking;

@@ -4,6 +4,9 @@ import { cloudChangeEvent, cloudStaticCandidate } from '../events.js';
 import type { ModeDescriptor } from '../types.js';
 import { gcpPlanning } from './planning.js';
 
+/** An instance URL in the full form Compute reports; anything else as it is. */
+const canonical = (target: string): string => canonicalInstanceUrl(target) ?? target;
+
 /**
  * `gcp`: one equal-priority route per healthy LB node (GCP spreads flows over them); every LB
  * writes only the routes to its own instance.
@@ -18,10 +21,10 @@ export const gcpMode: ModeDescriptor = {
   // nextHopInstance.
   targetField: instanceUrl,
   // Compute reports full URLs; a config or an observed file may give `projects/...`.
-  canonicalTarget: (target) => canonicalInstanceUrl(target) ?? target,
+  canonicalTarget: canonical,
   staticCandidate: (target) => {
     const candidate = cloudStaticCandidate(target);
-    return { ...candidate, target: canonicalInstanceUrl(candidate.target) ?? candidate.target };
+    return { ...candidate, target: canonical(candidate.target) };
   },
   targetOf: (_pod, node) => {
     const instance = parseProviderId(node.providerId);

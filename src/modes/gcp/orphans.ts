@@ -33,7 +33,8 @@ export interface OrphanSweep {
   sweep(): Promise<void>;
 }
 
-const keyOf = (r: ObservedRoute) => `${r.table}\u0000${r.vip}\u0000${r.target}`;
+const keyOf = (r: Pick<ObservedRoute, 'table' | 'vip' | 'target'>) =>
+  `${r.table}\u0000${r.vip}\u0000${r.target}`;
 
 export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
   const log = options.logger.child({ component: 'gcp-orphans' });
@@ -71,7 +72,7 @@ export function createOrphanSweep(options: OrphanSweepOptions): OrphanSweep {
       const results = await options.registry.apply(changes, { observation, next: [] });
       for (const { change, error } of results) {
         if (error === undefined) {
-          since.delete(`${change.table}\u0000${change.vip}\u0000${change.target}`);
+          since.delete(keyOf(change));
           log.warn(
             { event: 'orphan_deleted', vip: change.vip, target: change.target },
             `deleted route ${change.vip} -> ${change.target}: no LB pod has been on that instance for ${options.graceMs / 1000} s`,

@@ -274,17 +274,20 @@ export async function createGcpMode(deps: ModeDeps, options: GcpModeOptions): Pr
       // A failed publish is not a reason (see the aws mode): it is in status.
       return reasons;
     },
-    status: () => ({
-      gcp: {
-        project: gcp.project,
-        network: gcp.network,
-        publish: gcp.publish,
-        instance: instance(),
-        ...lifecycle?.status(),
-        ...(lifecycle && lifecycle.failing().length > 0 && { publishError: lifecycle.failing()[0] }),
-      },
-      health: Object.fromEntries(config.services.map((s) => [s.name, gates.gateOf(s.name)])),
-    }),
+    status: () => {
+      const [publishError] = lifecycle?.failing() ?? [];
+      return {
+        gcp: {
+          project: gcp.project,
+          network: gcp.network,
+          publish: gcp.publish,
+          instance: instance(),
+          ...lifecycle?.status(),
+          ...(publishError && { publishError }),
+        },
+        health: Object.fromEntries(config.services.map((s) => [s.name, gates.gateOf(s.name)])),
+      };
+    },
     async shutdown() {
       clearInterval(timer);
       clearInterval(sweepTimer);
